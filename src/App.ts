@@ -1,0 +1,108 @@
+/**
+ * The whole server, wired: store, auth, KMS connection, rooms, REST + static web, signalling.
+ * `App.create()` starts it; `close()` ends every live (releasing its KMS objects), closes the
+ * sockets and the KMS connection, in that order (doc/closures.md).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthService } from './auth/AuthService.js';
+import type { Config } from './config.js';
+import { createHttpApp } from './http/createHttpApp.js';
+import { createLogger, type Logger } from './logger.js';
+import { KmsConnection } from './media/KmsConnection.js';
+import { KurentoMediaService } from './media/KurentoMediaService.js';
+import { RoomManager, type RoomManagerOptions } from './rooms/RoomManager.js';
+import { SignallingServer } from './signalling/SignallingServer.js';
+import { Store } from './store/Store.js';
+
+export class App {
+  readonly config: Config;
+  readonly store: Store;
+  readonly kms: KmsConnection;
+  readonly rooms: RoomManager;
+  readonly #http: Server;
+  readonly #signalling: SignallingServer;
+  readonly #log: Logger;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    config: Config;
+    store: Store;
+    kms: KmsConnection;
+    rooms: RoomManager;
+    http: Server;
+    signalling: SignallingServer;
+    log: Logger;
+  }) {
+    this.config = parts.config;
+    this.store = parts.store;
+    this.kms = parts.kms;
+    this.rooms = parts.rooms;
+    this.#http = parts.http;
+    this.#signalling = parts.signalling;
+    this.#log = parts.log;
+  }
+
+  /**
+   * Opens the store, connects to KMS (in the background if it is down), and listens.
+   * @throws StoreCorruptError when the data file cannot be read; the listen error (e.g. EADDRINUSE).
+   */
+  static async create(config: Config, options: { rooms?: RoomManagerOptions } = {}): Promise<App> {
+    const log = createLogger('app');
+    const store = await Store.open(config.dataDir);
+    const kms = await KmsConnection.create({
+      uri: config.kms.uri,
+      callTimeoutMs: config.kms.callTimeoutMs,
+      heartbeatMs: config.kms.heartbeatMs,
+      reconnectMs: config.kms.reconnectMs,
+      instanceId: config.instanceId,
+      log: createLogger('media'),
+    });
+    const media = new KurentoMediaService(kms, createLogger('media'));
+    const auth = new AuthService(store, { tokenTtlMs: config.tokenTtlMs });
+    const rooms = new RoomManager(store, media, createLogger('rooms'), options.rooms);
+    const http = createServer(createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
+    const signalling = new SignallingServer(http, auth, rooms, createLogger('signalling'), {
+      heartbeatMs: config.wsHeartbeatMs,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      kms.close();
+      await signalling.close();
+      throw err;
+    }
+    const app = new App({ config, store, kms, rooms, http, signalling, log });
+    log.info({ url: app.url, kms: config.kms.uri, kmsState: kms.state }, 'Theia listening');
+    return app;
+  }
+
+  /** http://<host>:<port> the server listens on (127.0.0.1 when bound to all addresses). */
+  get url(): string {
+    const { port } = this.#http.address() as AddressInfo;
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? '127.0.0.1' : this.config.host;
+    return `http://${host}:${port}`;
+  }
+
+  /** Ends lives, closes sockets and the KMS connection. Idempotent; resolves when done. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#log.info('shutting down');
+    await this.rooms.close('shutdown');
+    await this.#signalling.close();
+    this.#http.closeAllConnections();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    await this.kms.drain();
+    this.kms.close();
+  }
+}

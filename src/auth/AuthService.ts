@@ -1,0 +1,90 @@
+/**
+ * Users, passwords and bearer tokens. Sign-up creates the user, the one room they own and their
+ * RtmpToken; login (through passport-local, see http/) issues an opaque token that expires after
+ * `tokenTtlMs` and can be revoked by logout. Only the sha256 of a token is stored.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { ConflictError, UnauthenticatedError } from '../errors.js';
+import type { PublicUser } from '../signalling/protocol.js';
+import type { Store, UserRecord } from '../store/Store.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+
+/** A hash that no password matches, so unknown names cost as much time as wrong passwords. */
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The public view of a user record. */
+export function publicUser(u: UserRecord): PublicUser {
+  return { id: u.id, name: u.name };
+}
+
+export class AuthService {
+  readonly #store: Store;
+  readonly #tokenTtlMs: number;
+
+  constructor(store: Store, options: { tokenTtlMs: number }) {
+    this.#store = store;
+    this.#tokenTtlMs = options.tokenTtlMs;
+  }
+
+  /**
+   * Creates a user with their room (titled "<name>'s room") and RtmpToken.
+   * Name and password must already be validated (http/ does it with zod).
+   * @throws ConflictError when the name is taken (case-insensitive).
+   */
+  async signUp(name: string, password: string): Promise<UserRecord> {
+    if (this.#store.userByName(name)) throw new ConflictError(`The name "${name}" is taken. Choose another.`);
+    const passwordHash = await hashPassword(password);
+    // a concurrent sign-up may have taken the name while we hashed
+    if (this.#store.userByName(name)) throw new ConflictError(`The name "${name}" is taken. Choose another.`);
+    const now = Date.now();
+    const user: UserRecord = {
+      id: randomUUID(),
+      name,
+      nameKey: name.toLowerCase(),
+      passwordHash,
+      rtmpToken: randomBytes(18).toString('base64url'),
+      createdAt: now,
+    };
+    await this.#store.addUserWithRoom(user, {
+      id: randomUUID(),
+      ownerId: user.id,
+      title: `${name}'s room`,
+      createdAt: now,
+    });
+    return user;
+  }
+
+  /** The user whose name and password match, or undefined. Takes the same time for unknown names. */
+  async checkPassword(name: string, password: string): Promise<UserRecord | undefined> {
+    const user = this.#store.userByName(name);
+    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    return ok ? user : undefined;
+  }
+
+  /** Issues a new bearer token for `user`: 32 random bytes, base64url. */
+  async issueToken(user: UserRecord): Promise<{ token: string; expiresAt: number }> {
+    const token = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = now + this.#tokenTtlMs;
+    await this.#store.addSession({ tokenHash: sha256(token), userId: user.id, createdAt: now, expiresAt });
+    return { token, expiresAt };
+  }
+
+  /**
+   * The user a token belongs to.
+   * @throws UnauthenticatedError when the token is unknown, revoked or expired.
+   */
+  authenticate(token: string): UserRecord {
+    const session = this.#store.sessionByTokenHash(sha256(token));
+    const user = session && session.expiresAt > Date.now() ? this.#store.userById(session.userId) : undefined;
+    if (!user) throw new UnauthenticatedError('Your session has expired or was ended. Log in again.');
+    return user;
+  }
+
+  /** Revokes a token (logout). Returns false when it was not valid. */
+  revoke(token: string): Promise<boolean> {
+    return this.#store.removeSession(sha256(token));
+  }
+}

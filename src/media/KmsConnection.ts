@@ -1,0 +1,340 @@
+/**
+ * The one connection from Theia to Kurento Media Server, and the only importer of kurento-client.
+ *
+ * kurento-client 7.3.0 is treated as disposable (shared/kms-protocol/README.md, pitfalls 1 and 4):
+ * - every call passes a node-style callback, so a KMS error rejects (the promise API resolves
+ *   `undefined` on errors), and every call has a timeout (the client has none);
+ * - media objects are passed to KMS by id, never as objects (pitfall 2);
+ * - the reconnecting socket's `error` events are caught, so a lost KMS cannot crash the process;
+ * - a lost KMS (socket closed, or the heartbeat unanswered) is reported once with `lost`, the client
+ *   is thrown away, and a fresh client is built every `reconnectMs` until KMS answers again (`ready`).
+ *
+ * On every (re)connection, before `ready`, pipelines that this app instance left in KMS (named
+ * `theia/<instanceId>/…`) are released: no live survives a restart or a KMS loss, so they are leaks.
+ */
+import { EventEmitter } from 'node:events';
+import kurentoClient, {
+  type KurentoCallback,
+  type KurentoClientInstance,
+  type KurentoMediaObject,
+  type KurentoRpcError,
+} from 'kurento-client';
+import { MediaError, MediaUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { IceCandidateInit } from '../signalling/protocol.js';
+
+export type { KurentoMediaObject };
+
+export type KmsState = 'connecting' | 'ready' | 'closed';
+
+export interface KmsConnectionEvents {
+  /** Connected (again): calls work. */
+  ready: [];
+  /** The connection was lost; every object made before is gone for Theia. */
+  lost: [reason: Error];
+}
+
+export interface KmsConnectionOptions {
+  /** e.g. ws://127.0.0.1:8888/kurento */
+  uri: string;
+  /** ms after which any call fails with MediaUnavailableError */
+  callTimeoutMs: number;
+  /** ms between liveness probes (ServerManager.getInfo) */
+  heartbeatMs: number;
+  /** ms between attempts to reach a lost KMS */
+  reconnectMs: number;
+  /** Prefix of the names of this app's pipelines: `theia/<instanceId>/` */
+  instanceId: string;
+  log: Logger;
+}
+
+/** Converts kurento-client's error to a MediaError carrying the KMS code (e.g. 40201 SDP_PARSE_ERROR). */
+function toMediaError(operation: string, err: unknown): MediaError {
+  const e = err as KurentoRpcError;
+  const detail = typeof e?.message === 'string' ? e.message : String(err);
+  return new MediaError(`The media server refused ${operation}: ${detail}`, { kmsCode: e?.code, cause: err });
+}
+
+export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
+  readonly #opts: KmsConnectionOptions;
+  readonly #log: Logger;
+  #state: KmsState = 'connecting';
+  #client: KurentoClientInstance | undefined;
+  #serverManager: KurentoMediaObject | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  /** Rejecters of calls in flight, failed at once when the connection is lost. */
+  readonly #pending = new Set<(err: Error) => void>();
+  /** Releases in flight, awaited by `drain()` at shutdown. */
+  readonly #releasing = new Set<Promise<void>>();
+
+  private constructor(opts: KmsConnectionOptions) {
+    super();
+    this.#opts = opts;
+    this.#log = opts.log;
+  }
+
+  /**
+   * Connects to KMS. Resolves after the first attempt whether or not KMS answered: when it did not,
+   * the state stays `connecting` and attempts go on in the background. Never throws for an
+   * unreachable KMS.
+   */
+  static async create(opts: KmsConnectionOptions): Promise<KmsConnection> {
+    const kms = new KmsConnection(opts);
+    await kms.#attempt();
+    return kms;
+  }
+
+  get state(): KmsState {
+    return this.#state;
+  }
+
+  /** `theia/<instanceId>/`: the start of the name of every pipeline this app creates. */
+  get pipelinePrefix(): string {
+    return `theia/${this.#opts.instanceId}/`;
+  }
+
+  // --- connection lifecycle ------------------------------------------------------------------
+
+  async #attempt(): Promise<void> {
+    this.#retry = undefined;
+    if (this.#state === 'closed') return;
+    let client: KurentoClientInstance | undefined;
+    try {
+      client = await this.#open();
+      this.#client = client; // #call needs it for the sweep; state is not 'ready' yet
+      this.#serverManager = await this.#call('getServerManager', (cb) => client!.getServerManager(cb), true);
+      await this.#sweep();
+    } catch (err) {
+      this.#log.warn({ err, uri: this.#opts.uri }, 'KMS not reachable; retrying');
+      if (client) this.#dispose(client);
+      this.#client = undefined;
+      this.#scheduleRetry();
+      return;
+    }
+    if ((this.#state as KmsState) === 'closed') {
+      this.#dispose(client); // close() was called while connecting
+      return;
+    }
+    this.#watch(client);
+    this.#state = 'ready';
+    this.#heartbeat = setInterval(() => this.#probe(client), this.#opts.heartbeatMs);
+    this.#heartbeat.unref();
+    this.#log.info({ uri: this.#opts.uri }, 'connected to KMS');
+    this.emit('ready');
+  }
+
+  #open(): Promise<KurentoClientInstance> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const client = kurentoClient(this.#opts.uri, { failAfter: 1, request_timeout: this.#opts.callTimeoutMs }, (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(new MediaUnavailableError(undefined, err));
+        else resolve(client);
+      });
+      // pitfall 4: reconnect-core emits 'error' for refused connections; unhandled, it kills the process
+      client._re.on('error', (err: Error) => this.#log.debug({ err }, 'KMS socket error'));
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.#dispose(client);
+        reject(new MediaUnavailableError(`KMS did not accept a connection within ${this.#opts.callTimeoutMs} ms.`));
+      }, this.#opts.callTimeoutMs);
+    });
+  }
+
+  #watch(client: KurentoClientInstance): void {
+    const lost = (why: string) => () => {
+      if (this.#client === client) this.#lose(new Error(why));
+    };
+    client._re.on('disconnect', lost('the connection to KMS closed'));
+    client.on('disconnect', lost('the connection to KMS failed'));
+  }
+
+  #probe(client: KurentoClientInstance): void {
+    const sm = this.#serverManager;
+    if (this.#client !== client || !sm) return;
+    this.invoke(sm, 'getInfo').catch((err: unknown) => {
+      if (this.#client === client) this.#lose(new Error('KMS did not answer the heartbeat', { cause: err }));
+    });
+  }
+
+  #lose(reason: Error): void {
+    if (this.#state !== 'ready') return;
+    this.#log.error({ err: reason }, 'lost KMS');
+    this.#state = 'connecting';
+    clearInterval(this.#heartbeat);
+    if (this.#client) this.#dispose(this.#client);
+    this.#client = undefined;
+    this.#serverManager = undefined;
+    this.#failPending(new MediaUnavailableError('The media server went away. Try again in a moment.', reason));
+    this.emit('lost', reason);
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#state === 'closed' || this.#retry) return;
+    this.#retry = setTimeout(() => void this.#attempt(), this.#opts.reconnectMs);
+    this.#retry.unref();
+  }
+
+  /** Stops a client for good: no reconnection, socket closed. */
+  #dispose(client: KurentoClientInstance): void {
+    try {
+      client._re.reconnect = false;
+      client.close();
+      (client._re as unknown as { disconnect(): void }).disconnect();
+    } catch (err) {
+      this.#log.debug({ err }, 'closing a kurento client failed');
+    }
+  }
+
+  #failPending(err: Error): void {
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const reject of pending) reject(err);
+  }
+
+  /** Releases pipelines whose name starts with `pipelinePrefix`: leftovers of an earlier run. */
+  async #sweep(): Promise<void> {
+    const sm = this.#serverManager!;
+    const pipelines = await this.invoke<KurentoMediaObject[]>(sm, 'getPipelines', [], true);
+    let released = 0;
+    for (const p of pipelines) {
+      const name = await this.invoke<string>(p, 'getName', [], true).catch(() => '');
+      if (!name.startsWith(this.pipelinePrefix)) continue;
+      await this.#call('release', (cb) => (p as unknown as { release(cb: KurentoCallback<void>): void }).release(cb), true);
+      released++;
+    }
+    if (released) this.#log.info({ released }, 'released pipelines left by an earlier run');
+  }
+
+  // --- calls -------------------------------------------------------------------------------------
+
+  /**
+   * Runs one kurento-client call with a node-style callback and a timeout.
+   * @throws MediaError with the KMS code when KMS answers an error; MediaUnavailableError when not
+   *   connected, on timeout, or when the connection is lost meanwhile.
+   */
+  #call<T>(what: string, start: (cb: KurentoCallback<T>) => unknown, duringConnect = false): Promise<T> {
+    if (!this.#client || (this.#state !== 'ready' && !duringConnect)) {
+      return Promise.reject(new MediaUnavailableError());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => fail(new MediaUnavailableError(`The media server did not answer ${what} within ${this.#opts.callTimeoutMs} ms.`)),
+        this.#opts.callTimeoutMs,
+      );
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        this.#pending.delete(fail);
+        reject(err);
+      };
+      this.#pending.add(fail);
+      try {
+        start((err, result) => {
+          if (!this.#pending.has(fail)) return; // timed out or lost already
+          clearTimeout(timer);
+          this.#pending.delete(fail);
+          if (err) reject(toMediaError(what, err));
+          else resolve(result);
+        });
+      } catch (err) {
+        fail(toMediaError(what, err));
+      }
+    });
+  }
+
+  /**
+   * Invokes `operation` on a KMS object, e.g. `invoke<string>(endpoint, 'processOffer', [sdp])`.
+   * Arguments that name KMS objects must be ids (strings), never proxies (pitfall 2).
+   * @throws like #call.
+   */
+  invoke<T = void>(object: KurentoMediaObject, operation: string, args: unknown[] = [], duringConnect = false): Promise<T> {
+    return this.#call<T>(
+      operation,
+      (cb) => {
+        const method = (object as unknown as Record<string, unknown>)[operation];
+        if (typeof method !== 'function') throw new TypeError(`${object.id} has no method ${operation}`);
+        return (method as (...a: unknown[]) => unknown).apply(object, [...args, cb]);
+      },
+      duringConnect,
+    );
+  }
+
+  /** Creates a MediaPipeline named `theia/<instanceId>/<name>`. Throws like invoke. */
+  async createPipeline(name: string): Promise<KurentoMediaObject> {
+    const client = this.#client;
+    const pipeline = await this.#call<KurentoMediaObject>('create MediaPipeline', (cb) =>
+      client?.create('MediaPipeline', cb),
+    );
+    try {
+      await this.invoke(pipeline, 'setName', [this.pipelinePrefix + name]);
+    } catch (err) {
+      this.release(pipeline);
+      throw err;
+    }
+    return pipeline;
+  }
+
+  /**
+   * Creates an element of `type` in `pipeline`; `params` are the kmd constructor params other than
+   * `mediaPipeline`, with KMS objects given by id (e.g. `{ hub: composite.id }`). Throws like invoke.
+   */
+  create(pipeline: KurentoMediaObject, type: string, params: Record<string, unknown> = {}): Promise<KurentoMediaObject> {
+    return this.#call(`create ${type}`, (cb) =>
+      (
+        pipeline as unknown as {
+          create(t: string, p: Record<string, unknown>, cb: KurentoCallback<KurentoMediaObject>): unknown;
+        }
+      ).create(type, params, cb),
+    );
+  }
+
+  /** `source.connect(sink)` by id. Throws like invoke. */
+  connect(source: KurentoMediaObject, sink: KurentoMediaObject): Promise<void> {
+    return this.invoke(source, 'connect', [sink.id]);
+  }
+
+  /** Hands a browser's ICE candidate to a WebRtcEndpoint (as the kurento IceCandidate complex type). */
+  addIceCandidate(endpoint: KurentoMediaObject, c: IceCandidateInit): Promise<void> {
+    const candidate = kurentoClient.getComplexType('IceCandidate')({
+      candidate: c.candidate,
+      sdpMid: c.sdpMid ?? '',
+      sdpMLineIndex: c.sdpMLineIndex ?? 0,
+    });
+    return this.invoke(endpoint, 'addIceCandidate', [candidate]);
+  }
+
+  /**
+   * Releases a KMS object (and, for a pipeline, everything in it). Synchronous to call: failures are
+   * logged, never thrown; `drain()` waits for releases in flight.
+   */
+  release(object: KurentoMediaObject): void {
+    if (this.#state !== 'ready') return; // a lost KMS took the object with it; a reconnect sweeps leftovers
+    const done = this.#call<void>('release', (cb) =>
+      (object as unknown as { release(cb: KurentoCallback<void>): void }).release(cb),
+    )
+      .catch((err: unknown) => this.#log.warn({ err, objectId: object.id }, 'release failed'))
+      .finally(() => this.#releasing.delete(done));
+    this.#releasing.add(done);
+  }
+
+  /** Waits for releases in flight (each bounded by the call timeout). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#releasing]);
+  }
+
+  /** Stops reconnecting and closes the connection. Idempotent; call `drain()` first to let releases land. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#retry);
+    if (this.#client) this.#dispose(this.#client);
+    this.#client = undefined;
+    this.#failPending(new MediaUnavailableError('The app is shutting down.'));
+  }
+}

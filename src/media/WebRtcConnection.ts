@@ -1,0 +1,115 @@
+/**
+ * One browser's WebRTC connection to a WebRtcEndpoint, with the Kurento tutorials' sequence
+ * (https://doc-kurento.readthedocs.io/en/latest/tutorials/node/tutorial-one2many.html):
+ * remote ICE candidates are queued until the endpoint exists; `IceCandidateFound` is subscribed
+ * before `processOffer`; `gatherCandidates` comes after the answer (trickle ICE, RFC 8838).
+ */
+import type { CandidateListener } from '../rooms/media.js';
+import type { IceCandidateInit } from '../signalling/protocol.js';
+import { InvalidStateError, MediaError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { KmsConnection, KurentoMediaObject } from './KmsConnection.js';
+
+/** Candidates kept for an endpoint that does not exist yet; a browser sends a few dozen at most. */
+const MAX_QUEUED_CANDIDATES = 100;
+
+/** The `candidate` field of KMS's IceCandidateFound event (kurento IceCandidate complex type). */
+interface KmsIceCandidate {
+  candidate: string;
+  sdpMid: string;
+  sdpMLineIndex: number;
+}
+
+export class WebRtcConnection {
+  readonly key: string;
+  readonly #kms: KmsConnection;
+  readonly #log: Logger;
+  #endpoint: KurentoMediaObject | undefined;
+  #queue: IceCandidateInit[] = [];
+  #started = false;
+  #closed = false;
+
+  constructor(kms: KmsConnection, key: string, log: Logger) {
+    this.#kms = kms;
+    this.key = key;
+    this.#log = log.child({ connection: key });
+  }
+
+  /** True once `negotiate()` was called: a new offer for this key needs a new connection. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The WebRtcEndpoint, once created. */
+  get endpoint(): KurentoMediaObject | undefined {
+    return this.#endpoint;
+  }
+
+  /** Adds a remote candidate now, or queues it until the endpoint exists. */
+  addIceCandidate(candidate: IceCandidateInit): void {
+    if (this.#closed) return;
+    if (!this.#endpoint) {
+      if (this.#queue.length < MAX_QUEUED_CANDIDATES) this.#queue.push(candidate);
+      return;
+    }
+    this.#kms
+      .addIceCandidate(this.#endpoint, candidate)
+      .catch((err: unknown) => this.#log.debug({ err }, 'addIceCandidate failed'));
+  }
+
+  /**
+   * Creates the WebRtcEndpoint in `pipeline`, runs `beforeOffer(endpoint)` (to connect it into the
+   * graph), processes the browser's offer and starts gathering; returns the SDP answer.
+   * @throws MediaError (e.g. KMS code 40201 for an offer it cannot parse), MediaUnavailableError,
+   *   InvalidStateError when closed meanwhile.
+   */
+  async negotiate(
+    pipeline: KurentoMediaObject,
+    sdpOffer: string,
+    onCandidate: CandidateListener,
+    beforeOffer: (endpoint: KurentoMediaObject) => Promise<void> = () => Promise.resolve(),
+  ): Promise<string> {
+    if (this.#started) throw new InvalidStateError('This connection has negotiated already.');
+    this.#started = true;
+    const endpoint = await this.#kms.create(pipeline, 'WebRtcEndpoint');
+    if (this.#closed) {
+      this.#kms.release(endpoint);
+      throw new InvalidStateError('The connection closed while it was being set up.');
+    }
+    this.#endpoint = endpoint;
+    for (const c of this.#queue.splice(0)) this.addIceCandidate(c);
+    endpoint.on('IceCandidateFound', (event: { candidate: KmsIceCandidate }) => {
+      if (this.#closed) return;
+      const { candidate, sdpMid, sdpMLineIndex } = event.candidate;
+      onCandidate({ candidate, sdpMid, sdpMLineIndex });
+    });
+    await beforeOffer(endpoint);
+    let answer: string;
+    try {
+      answer = await this.#kms.invoke<string>(endpoint, 'processOffer', [sdpOffer]);
+    } catch (err) {
+      if (err instanceof MediaError) {
+        throw new MediaError('The media server could not use the SDP offer of your browser. Reload and try again.', {
+          kmsCode: err.kmsCode,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    if (this.#closed) throw new InvalidStateError('The connection closed while it was being set up.');
+    await this.#kms.invoke(endpoint, 'gatherCandidates');
+    return answer;
+  }
+
+  /** Releases the endpoint. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    if (this.#endpoint) this.#kms.release(this.#endpoint);
+  }
+}

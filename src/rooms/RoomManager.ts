@@ -1,0 +1,132 @@
+/**
+ * Owns the Rooms that are in use: creates one when the first participant enters a stored room,
+ * drops it when it is idle again (nobody in it, not live), and routes each participant's calls
+ * to the room it is in. A participant is in at most one room.
+ */
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { InvalidStateError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ChatMessage, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
+import type { Store } from '../store/Store.js';
+import type { MediaService } from './media.js';
+import type { Participant } from './Participant.js';
+import { Room } from './Room.js';
+
+export interface RoomManagerOptions {
+  /** Chat messages one user may send per `chatWindowSec`. */
+  chatBurst?: number;
+  chatWindowSec?: number;
+}
+
+export class RoomManager {
+  readonly #store: Store;
+  readonly #media: MediaService;
+  readonly #log: Logger;
+  readonly #chatLimiter: RateLimiterMemory;
+  readonly #rooms = new Map<string, Room>();
+  readonly #roomOf = new Map<string, Room>();
+
+  constructor(store: Store, media: MediaService, log: Logger, options: RoomManagerOptions = {}) {
+    this.#store = store;
+    this.#media = media;
+    this.#log = log;
+    this.#chatLimiter = new RateLimiterMemory({
+      points: options.chatBurst ?? 5,
+      duration: options.chatWindowSec ?? 5,
+    });
+  }
+
+  /** Summaries of every stored room, live ones first, then by title. */
+  list(): RoomSummary[] {
+    return this.#store
+      .rooms()
+      .map((r) => this.summary(r.id))
+      .sort((a, b) => Number(b.live) - Number(a.live) || a.title.localeCompare(b.title));
+  }
+
+  /**
+   * One room's summary.
+   * @throws NotFoundError when no such room is stored.
+   */
+  summary(roomId: string): RoomSummary {
+    const active = this.#rooms.get(roomId);
+    if (active) return active.summary();
+    const record = this.#store.roomById(roomId);
+    if (!record) throw new NotFoundError(`There is no room ${roomId}.`);
+    const owner = this.#store.userById(record.ownerId);
+    return {
+      id: record.id,
+      title: record.title,
+      host: { id: record.ownerId, name: owner?.name ?? '' },
+      live: false,
+      liveId: null,
+      viewers: 0,
+    };
+  }
+
+  #room(roomId: string): Room {
+    let room = this.#rooms.get(roomId);
+    if (room) return room;
+    const record = this.#store.roomById(roomId);
+    if (!record) throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
+    room = new Room(record, {
+      store: this.#store,
+      media: this.#media,
+      chatLimiter: this.#chatLimiter,
+      log: this.#log,
+    });
+    const created = room;
+    created.on('@idle', () => {
+      if (this.#rooms.get(roomId) === created && created.idle) this.#rooms.delete(roomId);
+    });
+    this.#rooms.set(roomId, room);
+    return room;
+  }
+
+  /**
+   * The room `p` is in.
+   * @throws InvalidStateError when it is in none.
+   */
+  roomOf(p: Participant): Room {
+    const room = this.#roomOf.get(p.id);
+    if (!room) throw new InvalidStateError('Join a room first (joinRoom).');
+    return room;
+  }
+
+  /** Puts `p` in room `roomId`, leaving the room it was in. */
+  async join(p: Participant, roomId: string): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
+    if (!this.#store.roomById(roomId)) throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
+    const previous = this.#roomOf.get(p.id);
+    if (previous && previous.id !== roomId) await this.leave(p);
+    // looked up only now, with no await before room.join(): an idle room cannot be dropped in between
+    const room = this.#room(roomId);
+    this.#roomOf.set(p.id, room);
+    return room.join(p);
+  }
+
+  /** Takes `p` out of its room, if any. */
+  async leave(p: Participant): Promise<void> {
+    const room = this.#roomOf.get(p.id);
+    if (!room) return;
+    this.#roomOf.delete(p.id);
+    await room.leave(p);
+  }
+
+  /** Stops the live of room `roomId` for its owner `userId` (REST). */
+  async stopLive(roomId: string, userId: string): Promise<void> {
+    const room = this.#rooms.get(roomId);
+    if (!room) {
+      this.summary(roomId); // NotFoundError for unknown rooms
+      throw new InvalidStateError('This room is not live.');
+    }
+    await room.stopLiveByOwner(userId);
+  }
+
+  /** Ends every live and closes every room (app shutdown). */
+  async close(reason: EndReason): Promise<void> {
+    const rooms = [...this.#rooms.values()];
+    this.#rooms.clear();
+    this.#roomOf.clear();
+    await Promise.allSettled(rooms.map((r) => r.close(reason)));
+  }
+}
