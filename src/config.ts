@@ -33,7 +33,10 @@ const schema = z.object({
       try {
         return JSON.parse(s) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be JSON, e.g. [{"urls":"stun:stun.example.org:3478"}]',
+        });
         return z.NEVER;
       }
     })

@@ -82,7 +82,10 @@ export class MediaError extends TheiaError {
 
 /** The media server is not reachable right now (down, restarting, or not answering in time). HTTP 503. */
 export class MediaUnavailableError extends TheiaError {
-  constructor(message = 'The media server is not available right now. Try again in a moment.', cause?: unknown) {
+  constructor(
+    message = 'The media server is not available right now. Try again in a moment.',
+    cause?: unknown,
+  ) {
     super(ErrorCode.MediaUnavailable, message, { status: 503, cause });
   }
 }

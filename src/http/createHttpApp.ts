@@ -38,7 +38,9 @@ export const password = z
 
 const credentials = z.object({ name: userName, password });
 const loginBody = z.object({ name: z.string().min(1).max(64), password: z.string().min(1).max(128) });
-const roomPatch = z.object({ title: z.string().trim().min(1, 'must not be empty').max(80, 'must be at most 80 characters') }).strict();
+const roomPatch = z
+  .object({ title: z.string().trim().min(1, 'must not be empty').max(80, 'must be at most 80 characters') })
+  .strict();
 const verifyBody = z.object({ liveId: z.string().max(100), liveCode: z.string().max(100) });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -66,12 +68,15 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   app.set('trust proxy', 'loopback');
 
   passport.use(
-    new LocalStrategy({ usernameField: 'name', passwordField: 'password', session: false }, (name, pw, done) => {
-      auth.checkPassword(name, pw).then(
-        (user) => done(null, user ?? false),
-        (err: unknown) => done(err),
-      );
-    }),
+    new LocalStrategy(
+      { usernameField: 'name', passwordField: 'password', session: false },
+      (name, pw, done) => {
+        auth.checkPassword(name, pw).then(
+          (user) => done(null, user ?? false),
+          (err: unknown) => done(err),
+        );
+      },
+    ),
   );
 
   const bearer = (req: Request): string | undefined => {
@@ -80,7 +85,10 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   };
   const requireUser = (req: Request): UserRecord => {
     const token = bearer(req);
-    if (!token) throw new UnauthenticatedError('Send your token as "Authorization: Bearer <token>". Log in to get one.');
+    if (!token)
+      throw new UnauthenticatedError(
+        'Send your token as "Authorization: Bearer <token>". Log in to get one.',
+      );
     return auth.authenticate(token);
   };
   const loginLimiter = rateLimit({
@@ -89,7 +97,12 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, res) =>
-      sendError(res, 429, ErrorCode.RateLimited, 'Too many attempts from your address. Wait a minute and try again.'),
+      sendError(
+        res,
+        429,
+        ErrorCode.RateLimited,
+        'Too many attempts from your address. Wait a minute and try again.',
+      ),
   });
 
   const api = express.Router();
@@ -109,14 +122,18 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
 
   api.post('/login', loginLimiter, (req, res, next) => {
     parse(loginBody, req.body);
-    passport.authenticate('local', { session: false }, (err: unknown, user: UserRecord | false) => {
-      if (err) return next(err);
-      if (!user) return sendError(res, 401, ErrorCode.Unauthenticated, 'Wrong name or password.');
-      auth.issueToken(user).then(
-        ({ token, expiresAt }) => res.json({ user: publicUser(user), token, expiresAt }),
-        next,
-      );
-    })(req, res, next);
+    const authenticate = passport.authenticate(
+      'local',
+      { session: false },
+      (err: unknown, user: UserRecord | false) => {
+        if (err) return next(err);
+        if (!user) return sendError(res, 401, ErrorCode.Unauthenticated, 'Wrong name or password.');
+        auth
+          .issueToken(user)
+          .then(({ token, expiresAt }) => res.json({ user: publicUser(user), token, expiresAt }), next);
+      },
+    ) as express.RequestHandler;
+    void authenticate(req, res, next);
   });
 
   api.post('/logout', async (req, res) => {
@@ -136,7 +153,12 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   });
 
   api.get('/rooms/:id', (req, res) => {
-    res.json({ room: rooms.summary(req.params.id), webrtc: true, mpdUrl: null, iceServers: config.iceServers });
+    res.json({
+      room: rooms.summary(req.params.id),
+      webrtc: true,
+      mpdUrl: null,
+      iceServers: config.iceServers,
+    });
   });
 
   api.patch('/rooms/:id', async (req, res) => {
@@ -161,7 +183,9 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     res.json({ valid: live !== undefined && live.endedAt === null && live.liveCode === liveCode });
   });
 
-  api.use((req, res) => sendError(res, 404, ErrorCode.NotFound, `No API at ${req.method} ${req.originalUrl}.`));
+  api.use((req, res) =>
+    sendError(res, 404, ErrorCode.NotFound, `No API at ${req.method} ${req.originalUrl}.`),
+  );
   app.use('/api', api);
 
   if (existsSync(config.webDir)) {
@@ -175,8 +199,10 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof TheiaError) return sendError(res, err.status, err.code, err.message);
     const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.parse.failed') return sendError(res, 400, ErrorCode.ParseError, 'The body is not valid JSON.');
-    if (e.type === 'entity.too.large') return sendError(res, 413, ErrorCode.MessageTooLarge, 'The body is too large.');
+    if (e.type === 'entity.parse.failed')
+      return sendError(res, 400, ErrorCode.ParseError, 'The body is not valid JSON.');
+    if (e.type === 'entity.too.large')
+      return sendError(res, 413, ErrorCode.MessageTooLarge, 'The body is too large.');
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendError(res, e.status, ErrorCode.InvalidRequest, 'The request could not be read.');
     }

@@ -127,20 +127,26 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   #open(): Promise<KurentoClientInstance> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const client = kurentoClient(this.#opts.uri, { failAfter: 1, request_timeout: this.#opts.callTimeoutMs }, (err) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(new MediaUnavailableError(undefined, err));
-        else resolve(client);
-      });
+      const client = kurentoClient(
+        this.#opts.uri,
+        { failAfter: 1, request_timeout: this.#opts.callTimeoutMs },
+        (err) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (err) reject(new MediaUnavailableError(undefined, err));
+          else resolve(client);
+        },
+      );
       // pitfall 4: reconnect-core emits 'error' for refused connections; unhandled, it kills the process
       client._re.on('error', (err: Error) => this.#log.debug({ err }, 'KMS socket error'));
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
         this.#dispose(client);
-        reject(new MediaUnavailableError(`KMS did not accept a connection within ${this.#opts.callTimeoutMs} ms.`));
+        reject(
+          new MediaUnavailableError(`KMS did not accept a connection within ${this.#opts.callTimeoutMs} ms.`),
+        );
       }, this.#opts.callTimeoutMs);
     });
   }
@@ -169,7 +175,9 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     if (this.#client) this.#dispose(this.#client);
     this.#client = undefined;
     this.#serverManager = undefined;
-    this.#failPending(new MediaUnavailableError('The media server went away. Try again in a moment.', reason));
+    this.#failPending(
+      new MediaUnavailableError('The media server went away. Try again in a moment.', reason),
+    );
     this.emit('lost', reason);
     this.#scheduleRetry();
   }
@@ -205,7 +213,11 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     for (const p of pipelines) {
       const name = await this.invoke<string>(p, 'getName', [], true).catch(() => '');
       if (!name.startsWith(this.pipelinePrefix)) continue;
-      await this.#call('release', (cb) => (p as unknown as { release(cb: KurentoCallback<void>): void }).release(cb), true);
+      await this.#call(
+        'release',
+        (cb) => (p as unknown as { release(cb: KurentoCallback<void>): void }).release(cb),
+        true,
+      );
       released++;
     }
     if (released) this.#log.info({ released }, 'released pipelines left by an earlier run');
@@ -224,7 +236,12 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => fail(new MediaUnavailableError(`The media server did not answer ${what} within ${this.#opts.callTimeoutMs} ms.`)),
+        () =>
+          fail(
+            new MediaUnavailableError(
+              `The media server did not answer ${what} within ${this.#opts.callTimeoutMs} ms.`,
+            ),
+          ),
         this.#opts.callTimeoutMs,
       );
       const fail = (err: Error): void => {
@@ -252,7 +269,12 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    * Arguments that name KMS objects must be ids (strings), never proxies (pitfall 2).
    * @throws like #call.
    */
-  invoke<T = void>(object: KurentoMediaObject, operation: string, args: unknown[] = [], duringConnect = false): Promise<T> {
+  invoke<T = void>(
+    object: KurentoMediaObject,
+    operation: string,
+    args: unknown[] = [],
+    duringConnect = false,
+  ): Promise<T> {
     return this.#call<T>(
       operation,
       (cb) => {
@@ -283,7 +305,11 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    * Creates an element of `type` in `pipeline`; `params` are the kmd constructor params other than
    * `mediaPipeline`, with KMS objects given by id (e.g. `{ hub: composite.id }`). Throws like invoke.
    */
-  create(pipeline: KurentoMediaObject, type: string, params: Record<string, unknown> = {}): Promise<KurentoMediaObject> {
+  create(
+    pipeline: KurentoMediaObject,
+    type: string,
+    params: Record<string, unknown> = {},
+  ): Promise<KurentoMediaObject> {
     return this.#call(`create ${type}`, (cb) =>
       (
         pipeline as unknown as {

@@ -25,7 +25,12 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
   #publisherKey: string | undefined;
   #closed = false;
 
-  private constructor(kms: KmsConnection, pipeline: KurentoMediaObject, ids: { roomId: string; liveId: string }, log: Logger) {
+  private constructor(
+    kms: KmsConnection,
+    pipeline: KurentoMediaObject,
+    ids: { roomId: string; liveId: string },
+    log: Logger,
+  ) {
     super();
     this.#kms = kms;
     this.#pipeline = pipeline;
@@ -41,7 +46,11 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
    * Creates the MediaPipeline of a live, named `theia/<instanceId>/<roomId>/<liveId>`.
    * @throws MediaUnavailableError, MediaError.
    */
-  static async create(kms: KmsConnection, ids: { roomId: string; liveId: string }, log: Logger): Promise<RoomPipeline> {
+  static async create(
+    kms: KmsConnection,
+    ids: { roomId: string; liveId: string },
+    log: Logger,
+  ): Promise<RoomPipeline> {
     const pipeline = await kms.createPipeline(`${ids.roomId}/${ids.liveId}`);
     return new RoomPipeline(kms, pipeline, ids, log);
   }

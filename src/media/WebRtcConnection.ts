@@ -93,10 +93,13 @@ export class WebRtcConnection {
       answer = await this.#kms.invoke<string>(endpoint, 'processOffer', [sdpOffer]);
     } catch (err) {
       if (err instanceof MediaError) {
-        throw new MediaError('The media server could not use the SDP offer of your browser. Reload and try again.', {
-          kmsCode: err.kmsCode,
-          cause: err,
-        });
+        throw new MediaError(
+          'The media server could not use the SDP offer of your browser. Reload and try again.',
+          {
+            kmsCode: err.kmsCode,
+            cause: err,
+          },
+        );
       }
       throw err;
     }

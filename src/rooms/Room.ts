@@ -7,7 +7,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { publicUser } from '../auth/AuthService.js';
-import { ErrorCode, ForbiddenError, InvalidStateError, RateLimitedError, UnauthenticatedError } from '../errors.js';
+import {
+  ErrorCode,
+  ForbiddenError,
+  InvalidStateError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
   Limits,
@@ -48,7 +54,13 @@ export interface RoomContext {
 const mediaKey = (p: Participant, kind: EndpointKind): string => `${p.id}:${kind}`;
 
 function toChatMessage(m: MessageRecord): ChatMessage {
-  return { id: m.id, roomId: m.roomId, user: { id: m.userId, name: m.userName }, text: m.text, sentAt: m.sentAt };
+  return {
+    id: m.id,
+    roomId: m.roomId,
+    user: { id: m.userId, name: m.userName },
+    text: m.text,
+    sentAt: m.sentAt,
+  };
 }
 
 export class Room extends EventEmitter<RoomEvents> {
@@ -161,7 +173,8 @@ export class Room extends EventEmitter<RoomEvents> {
   startLive(p: Participant): Promise<{ liveId: string; liveCode: string }> {
     return this.#queue.push(async () => {
       this.#requireMember(p);
-      if (this.#roleOf(p) !== 'host') throw new ForbiddenError('Only the owner of this room can go live in it.');
+      if (this.#roleOf(p) !== 'host')
+        throw new ForbiddenError('Only the owner of this room can go live in it.');
       if (this.#live) throw new InvalidStateError('This room is live already. Stop the live first.');
       const record: LiveRecord = {
         id: randomUUID(),
@@ -183,7 +196,9 @@ export class Room extends EventEmitter<RoomEvents> {
         throw err;
       }
       media.on('close', (reason) => {
-        void this.#queue.push(() => (this.#live?.media === media ? this.#endLive(reason) : Promise.resolve()));
+        void this.#queue.push(() =>
+          this.#live?.media === media ? this.#endLive(reason) : Promise.resolve(),
+        );
       });
       this.#live = { record, media, hostId: p.id };
       this.#log.info({ liveId: record.id, userId: p.user?.id }, 'live started');
@@ -199,7 +214,8 @@ export class Room extends EventEmitter<RoomEvents> {
   stopLive(p: Participant): Promise<void> {
     return this.#queue.push(async () => {
       this.#requireMember(p);
-      if (this.#roleOf(p) !== 'host') throw new ForbiddenError('Only the owner of this room can stop its live.');
+      if (this.#roleOf(p) !== 'host')
+        throw new ForbiddenError('Only the owner of this room can stop its live.');
       if (!this.#live) throw new InvalidStateError('This room is not live.');
       await this.#endLive('stopped');
     });
@@ -208,7 +224,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Ends the live on behalf of its owner from outside a connection (REST). */
   stopLiveByOwner(userId: string): Promise<void> {
     return this.#queue.push(async () => {
-      if (this.#record.ownerId !== userId) throw new ForbiddenError('Only the owner of this room can stop its live.');
+      if (this.#record.ownerId !== userId)
+        throw new ForbiddenError('Only the owner of this room can stop its live.');
       if (!this.#live) throw new InvalidStateError('This room is not live.');
       await this.#endLive('stopped');
       this.#emitIdleSoon();
@@ -276,7 +293,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Passes a browser's ICE candidate to the media server (queued there until its endpoint exists). */
   addIceCandidate(p: Participant, endpoint: EndpointKind, candidate: IceCandidateInit): void {
     this.#requireMember(p);
-    if (!this.#live) throw new InvalidStateError('This room is not live; there is no connection to add a candidate to.');
+    if (!this.#live)
+      throw new InvalidStateError('This room is not live; there is no connection to add a candidate to.');
     this.#live.media.addIceCandidate(mediaKey(p, endpoint), candidate);
   }
 

@@ -94,8 +94,12 @@ export class RoomManager {
   }
 
   /** Puts `p` in room `roomId`, leaving the room it was in. */
-  async join(p: Participant, roomId: string): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
-    if (!this.#store.roomById(roomId)) throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
+  async join(
+    p: Participant,
+    roomId: string,
+  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
+    if (!this.#store.roomById(roomId))
+      throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
     const previous = this.#roomOf.get(p.id);
     if (previous && previous.id !== roomId) await this.leave(p);
     // looked up only now, with no await before room.join(): an idle room cannot be dropped in between

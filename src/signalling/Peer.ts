@@ -51,7 +51,11 @@ export class Peer implements Participant {
 
   /** Sends a JSON-RPC error object. */
   respondError(id: JsonRpcId, code: ErrorCode, message: string, data?: unknown): void {
-    this.#send({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } });
+    this.#send({
+      jsonrpc: '2.0',
+      id,
+      error: data === undefined ? { code, message } : { code, message, data },
+    });
   }
 
   #send(message: object): void {

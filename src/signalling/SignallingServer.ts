@@ -41,7 +41,9 @@ export class SignallingServer {
     this.#log = log;
     this.#path = options.path ?? '/ws';
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD });
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
     this.#heartbeat = setInterval(() => this.#ping(), options.heartbeatMs);
     this.#heartbeat.unref();
     this.#handlers = this.#makeHandlers();
@@ -99,7 +101,11 @@ export class SignallingServer {
   #onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (bytes > Limits.maxMessageBytes) {
-      peer.respondError(null, ErrorCode.MessageTooLarge, `Messages are limited to ${Limits.maxMessageBytes} bytes.`);
+      peer.respondError(
+        null,
+        ErrorCode.MessageTooLarge,
+        `Messages are limited to ${Limits.maxMessageBytes} bytes.`,
+      );
       return;
     }
     if (isBinary) {
@@ -108,17 +114,29 @@ export class SignallingServer {
     }
     let json: unknown;
     try {
-      json = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+      json = JSON.parse(
+        Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'),
+      );
     } catch {
       peer.respondError(null, ErrorCode.ParseError, 'The message is not valid JSON.');
       return;
     }
     if (Array.isArray(json)) {
-      peer.respondError(null, ErrorCode.InvalidRequest, 'Batch requests are not supported; send one request per message.');
+      peer.respondError(
+        null,
+        ErrorCode.InvalidRequest,
+        'Batch requests are not supported; send one request per message.',
+      );
       return;
     }
     // a response from the client (we send no requests) is ignored
-    if (json !== null && typeof json === 'object' && !('method' in json) && ('result' in json || 'error' in json)) return;
+    if (
+      json !== null &&
+      typeof json === 'object' &&
+      !('method' in json) &&
+      ('result' in json || 'error' in json)
+    )
+      return;
     const envelope = requestEnvelope.safeParse(json);
     if (!envelope.success) {
       const id = (json as { id?: unknown } | null)?.id;
@@ -189,7 +207,9 @@ export class SignallingServer {
         if (!peer.user) throw new UnauthenticatedError('Log in to send video.');
         return { sdpAnswer: await rooms.roomOf(peer).publish(peer, sdpOffer) };
       },
-      receiveVideo: async (peer, { sdpOffer }) => ({ sdpAnswer: await rooms.roomOf(peer).receive(peer, sdpOffer) }),
+      receiveVideo: async (peer, { sdpOffer }) => ({
+        sdpAnswer: await rooms.roomOf(peer).receive(peer, sdpOffer),
+      }),
       onIceCandidate: (peer, { endpoint, candidate }) => {
         rooms.roomOf(peer).addIceCandidate(peer, endpoint, candidate);
         return Promise.resolve({});

@@ -24,7 +24,12 @@ const userRecord = z.object({
   rtmpToken: z.string(),
   createdAt: z.number(),
 });
-const roomRecord = z.object({ id: z.string(), ownerId: z.string(), title: z.string(), createdAt: z.number() });
+const roomRecord = z.object({
+  id: z.string(),
+  ownerId: z.string(),
+  title: z.string(),
+  createdAt: z.number(),
+});
 const liveRecord = z.object({
   id: z.string(),
   roomId: z.string(),

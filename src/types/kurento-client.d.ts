@@ -27,7 +27,11 @@ declare module 'kurento-client' {
 
   export interface KurentoClientInstance extends EventEmitter {
     create(type: string, callback: KurentoCallback<KurentoMediaObject>): unknown;
-    create(type: string, params: Record<string, unknown>, callback: KurentoCallback<KurentoMediaObject>): unknown;
+    create(
+      type: string,
+      params: Record<string, unknown>,
+      callback: KurentoCallback<KurentoMediaObject>,
+    ): unknown;
     getMediaobjectById(id: string, callback: KurentoCallback<KurentoMediaObject>): unknown;
     getServerManager(callback: KurentoCallback<KurentoMediaObject>): unknown;
     close(): void;
@@ -44,12 +48,14 @@ declare module 'kurento-client' {
   }
 
   interface KurentoClientFactory {
-    (uri: string, options: KurentoClientOptions, callback: KurentoCallback<KurentoClientInstance>): KurentoClientInstance;
-    getComplexType(name: 'IceCandidate'): (init: {
-      candidate: string;
-      sdpMid: string;
-      sdpMLineIndex: number;
-    }) => unknown;
+    (
+      uri: string,
+      options: KurentoClientOptions,
+      callback: KurentoCallback<KurentoClientInstance>,
+    ): KurentoClientInstance;
+    getComplexType(
+      name: 'IceCandidate',
+    ): (init: { candidate: string; sdpMid: string; sdpMLineIndex: number }) => unknown;
   }
 
   const kurentoClient: KurentoClientFactory;

@@ -4,7 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { MediaError, MediaUnavailableError } from '../../src/errors.js';
-import type { CandidateListener, LiveMedia, LiveMediaEvents, MediaCloseReason, MediaService } from '../../src/rooms/media.js';
+import type {
+  CandidateListener,
+  LiveMedia,
+  LiveMediaEvents,
+  MediaCloseReason,
+  MediaService,
+} from '../../src/rooms/media.js';
 import type { IceCandidateInit } from '../../src/signalling/protocol.js';
 
 type Events = { [E in keyof LiveMediaEvents]: Parameters<LiveMediaEvents[E]> };
@@ -15,7 +21,7 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
   publisher: string | undefined;
   readonly viewers = new Set<string>();
   readonly candidates = new Map<string, IceCandidateInit[]>();
-  readonly listeners = new Map<string, CandidateListener>();
+  readonly candidateListeners = new Map<string, CandidateListener>();
 
   constructor(
     readonly roomId: string,
@@ -28,14 +34,14 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
   publish(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
     this.#check(sdpOffer);
     this.publisher = key;
-    this.listeners.set(key, onCandidate);
+    this.candidateListeners.set(key, onCandidate);
     return Promise.resolve(`v=0\r\na=answer-for:${key}\r\n`);
   }
 
   receive(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
     this.#check(sdpOffer);
     this.viewers.add(key);
-    this.listeners.set(key, onCandidate);
+    this.candidateListeners.set(key, onCandidate);
     return Promise.resolve(`v=0\r\na=answer-for:${key}\r\n`);
   }
 
@@ -43,7 +49,9 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
     if (this.closed) throw new Error('used after close');
     if (this.service.failNextOffer) {
       this.service.failNextOffer = false;
-      throw new MediaError('The media server could not use the SDP offer of your browser.', { kmsCode: 40201 });
+      throw new MediaError('The media server could not use the SDP offer of your browser.', {
+        kmsCode: 40201,
+      });
     }
     if (!sdpOffer.startsWith('v=0')) throw new MediaError('bad offer', { kmsCode: 40201 });
   }
@@ -57,7 +65,7 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
   disconnect(key: string): void {
     this.viewers.delete(key);
     if (this.publisher === key) this.publisher = undefined;
-    this.listeners.delete(key);
+    this.candidateListeners.delete(key);
   }
 
   close(): void {

@@ -23,6 +23,8 @@ export class RecordingParticipant implements Participant {
 
   /** Params of every notification named `method`, oldest first. */
   received<M extends NotificationMethod>(method: M): Array<NotificationParams[M]> {
-    return this.notifications.filter((n) => n.method === method).map((n) => n.params as NotificationParams[M]);
+    return this.notifications
+      .filter((n) => n.method === method)
+      .map((n) => n.params as NotificationParams[M]);
   }
 }

@@ -106,7 +106,10 @@ describe('RoomManager', () => {
     const live = media.open[0]!;
     assert.equal(live.publisher, `${host.id}:publish`);
     assert.deepEqual([...live.viewers], [`${viewer.id}:receive`]);
-    live.listeners.get(`${viewer.id}:receive`)!({ candidate: 'candidate:1 1 UDP 1 127.0.0.1 9 typ host', sdpMLineIndex: 0 });
+    live.candidateListeners.get(`${viewer.id}:receive`)!({
+      candidate: 'candidate:1 1 UDP 1 127.0.0.1 9 typ host',
+      sdpMLineIndex: 0,
+    });
     assert.equal(viewer.received('iceCandidate')[0]?.endpoint, 'receive');
     assert.equal(host.received('iceCandidate').length, 0);
     rooms.roomOf(viewer).addIceCandidate(viewer, 'receive', { candidate: 'candidate:x', sdpMid: '0' });
@@ -118,7 +121,10 @@ describe('RoomManager', () => {
     await rooms.join(host, roomId);
     await assert.rejects(rooms.roomOf(host).publish(host, OFFER), InvalidStateError);
     await assert.rejects(rooms.roomOf(host).receive(host, OFFER), InvalidStateError);
-    assert.throws(() => rooms.roomOf(host).addIceCandidate(host, 'publish', { candidate: 'c' }), InvalidStateError);
+    assert.throws(
+      () => rooms.roomOf(host).addIceCandidate(host, 'publish', { candidate: 'c' }),
+      InvalidStateError,
+    );
   });
 
   test('a rejected offer surfaces as MediaError and the live goes on', async () => {

@@ -48,7 +48,14 @@ describe('Store', () => {
 
   test('lives left open by a crash are marked ended on open', async () => {
     const store = await Store.open(tmp.dir);
-    await store.addLive({ id: 'l1', roomId: 'r1', liveCode: 'c', startedAt: 1, endedAt: null, endReason: null });
+    await store.addLive({
+      id: 'l1',
+      roomId: 'r1',
+      liveCode: 'c',
+      startedAt: 1,
+      endedAt: null,
+      endReason: null,
+    });
     const again = await Store.open(tmp.dir);
     const live = again.liveById('l1');
     assert.ok(live?.endedAt);
@@ -68,7 +75,14 @@ describe('Store', () => {
   test(`keeps the last ${MESSAGES_KEPT_PER_ROOM} chat messages per room, oldest dropped first`, async () => {
     const store = await Store.open(tmp.dir);
     for (let i = 0; i < MESSAGES_KEPT_PER_ROOM + 3; i++) {
-      await store.addMessage({ id: `m${i}`, roomId: 'r1', userId: 'u', userName: 'A', text: `${i}`, sentAt: i });
+      await store.addMessage({
+        id: `m${i}`,
+        roomId: 'r1',
+        userId: 'u',
+        userName: 'A',
+        text: `${i}`,
+        sentAt: i,
+      });
     }
     await store.addMessage({ id: 'other', roomId: 'r2', userId: 'u', userName: 'A', text: 'x', sentAt: 0 });
     const again = await Store.open(tmp.dir);

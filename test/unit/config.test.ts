@@ -28,7 +28,8 @@ describe('loadConfig()', () => {
   test('names every bad variable', () => {
     assert.throws(
       () => loadConfig({ PORT: 'eighty', KMS_URI: 'http://x', ICE_SERVERS: '[{' }),
-      (err: Error) => /PORT/.test(err.message) && /KMS_URI/.test(err.message) && /ICE_SERVERS/.test(err.message),
+      (err: Error) =>
+        /PORT/.test(err.message) && /KMS_URI/.test(err.message) && /ICE_SERVERS/.test(err.message),
     );
   });
 });
