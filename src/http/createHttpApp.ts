@@ -106,7 +106,7 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   });
 
   const api = express.Router();
-  api.use(express.json({ limit: '16kb' }));
+  api.use(express.json({ limit: '16kb', strict: false })); // zod judges the shape
 
   api.get('/config', (_req, res) => {
     res.json({ iceServers: config.iceServers });

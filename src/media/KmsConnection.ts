@@ -7,7 +7,13 @@
  * - media objects are passed to KMS by id, never as objects (pitfall 2);
  * - the reconnecting socket's `error` events are caught, so a lost KMS cannot crash the process;
  * - a lost KMS (socket closed, or the heartbeat unanswered) is reported once with `lost`, the client
- *   is thrown away, and a fresh client is built every `reconnectMs` until KMS answers again (`ready`).
+ *   is thrown away, and a fresh client is built every `reconnectMs` until KMS answers again (`ready`);
+ * - kurento-client's client and media objects are thenables: a promise resolved with one, or an
+ *   `await` of one, hands back a partial copy (without `_re`, with a shared-then-diverging event
+ *   table). Theia never lets one be assimilated: the client stays inside this class and every
+ *   media object travels in a plain KmsObject wrapper;
+ * - a subscribe or unsubscribe that fails is emitted as `error` on the media object, which would
+ *   crash the process unhandled; every KmsObject listens for it.
  *
  * On every (re)connection, before `ready`, pipelines that this app instance left in KMS (named
  * `theia/<instanceId>/…`) are released: no live survives a restart or a KMS loss, so they are leaks.
@@ -23,7 +29,35 @@ import { MediaError, MediaUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { IceCandidateInit } from '../signalling/protocol.js';
 
-export type { KurentoMediaObject };
+/**
+ * A KMS object (MediaPipeline, WebRtcEndpoint, …) as Theia holds it: the kurento-client proxy in a
+ * plain wrapper that is not a thenable (see the class comment of KmsConnection).
+ */
+export class KmsObject {
+  readonly proxy: KurentoMediaObject;
+
+  /** @param onError receives subscribe/unsubscribe failures kurento-client emits as `error`. */
+  constructor(proxy: KurentoMediaObject, onError: (err: unknown) => void) {
+    this.proxy = proxy;
+    // kurento-client's 'newListener' hook would refuse 'error' (not a KMS event type); add the
+    // listener with the hook detached, then put the hook back
+    const hooks = proxy.listeners('newListener') as Array<(...args: unknown[]) => void>;
+    proxy.removeAllListeners('newListener');
+    proxy.on('error', onError);
+    for (const hook of hooks) proxy.on('newListener', hook);
+  }
+
+  /** The KMS object id, e.g. `<uuid>_kurento.MediaPipeline/<uuid>_kurento.WebRtcEndpoint`. */
+  get id(): string {
+    return this.proxy.id;
+  }
+
+  /** Subscribes to a KMS event (kurento-client sends `subscribe` on the first listener). */
+  on(event: string, listener: (data: never) => void): this {
+    this.proxy.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+}
 
 export type KmsState = 'connecting' | 'ready' | 'closed';
 
@@ -60,7 +94,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #log: Logger;
   #state: KmsState = 'connecting';
   #client: KurentoClientInstance | undefined;
-  #serverManager: KurentoMediaObject | undefined;
+  #serverManager: KmsObject | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   /** Rejecters of calls in flight, failed at once when the connection is lost. */
@@ -101,10 +135,15 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     if (this.#state === 'closed') return;
     let client: KurentoClientInstance | undefined;
     try {
-      client = await this.#open();
-      this.#client = client; // #call needs it for the sweep; state is not 'ready' yet
-      this.#serverManager = await this.#call('getServerManager', (cb) => client!.getServerManager(cb), true);
-      await this.#sweep();
+      const [opened] = await this.#open(); // boxed: a client itself would be assimilated into a copy
+      client = opened;
+      this.#client = opened; // the calls below need it; the state is not 'ready' yet
+      this.#serverManager = await this.#call<KmsObject>(
+        'getServerManager',
+        (cb) => opened.getServerManager((err, sm) => cb(err, sm && this.#wrap(sm))),
+        true,
+      );
+      await this.#sweep(this.#serverManager);
     } catch (err) {
       this.#log.warn({ err, uri: this.#opts.uri }, 'KMS not reachable; retrying');
       if (client) this.#dispose(client);
@@ -124,22 +163,27 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.emit('ready');
   }
 
-  #open(): Promise<KurentoClientInstance> {
+  /** Opens a client; resolves with it in a one-element array (see the class comment: thenables). */
+  #open(): Promise<[KurentoClientInstance]> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const client = kurentoClient(
-        this.#opts.uri,
-        { failAfter: 1, request_timeout: this.#opts.callTimeoutMs },
-        (err) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          if (err) reject(new MediaUnavailableError(undefined, err));
-          else resolve(client);
-        },
-      );
+      const options = {
+        failAfter: 1,
+        request_timeout: this.#opts.callTimeoutMs,
+        // kurento-jsonrpc keeps every answer this long for de-duplication (default 20 s), with a timer
+        response_timeout: 1000,
+        duplicates_timeout: 1000,
+      };
+      const client = kurentoClient(this.#opts.uri, options, (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(new MediaUnavailableError(undefined, err));
+        else resolve([client]);
+      });
       // pitfall 4: reconnect-core emits 'error' for refused connections; unhandled, it kills the process
       client._re.on('error', (err: Error) => this.#log.debug({ err }, 'KMS socket error'));
+      client.on('error', (err: Error) => this.#log.debug({ err }, 'kurento-client error'));
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -188,7 +232,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.#retry.unref();
   }
 
-  /** Stops a client for good: no reconnection, socket closed. */
+  /** Stops a client for good: no reconnection, socket closed (close() alone waits for answers that may never come). */
   #dispose(client: KurentoClientInstance): void {
     try {
       client._re.reconnect = false;
@@ -206,18 +250,25 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   }
 
   /** Releases pipelines whose name starts with `pipelinePrefix`: leftovers of an earlier run. */
-  async #sweep(): Promise<void> {
-    const sm = this.#serverManager!;
-    const pipelines = await this.invoke<KurentoMediaObject[]>(sm, 'getPipelines', [], true);
+  async #sweep(serverManager: KmsObject): Promise<void> {
+    const pipelines = await this.#call<KmsObject[]>(
+      'getPipelines',
+      (cb) =>
+        (
+          serverManager.proxy as unknown as { getPipelines(cb: KurentoCallback<KurentoMediaObject[]>): void }
+        ).getPipelines((err, list) =>
+          cb(
+            err,
+            (list ?? []).map((p) => this.#wrap(p)),
+          ),
+        ),
+      true,
+    );
     let released = 0;
     for (const p of pipelines) {
       const name = await this.invoke<string>(p, 'getName', [], true).catch(() => '');
       if (!name.startsWith(this.pipelinePrefix)) continue;
-      await this.#call(
-        'release',
-        (cb) => (p as unknown as { release(cb: KurentoCallback<void>): void }).release(cb),
-        true,
-      );
+      await this.invoke(p, 'release', [], true);
       released++;
     }
     if (released) this.#log.info({ released }, 'released pipelines left by an earlier run');
@@ -226,7 +277,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   // --- calls -------------------------------------------------------------------------------------
 
   /**
-   * Runs one kurento-client call with a node-style callback and a timeout.
+   * Runs one kurento-client call with a node-style callback and a timeout. The callback's result
+   * must not be a kurento-client proxy (wrap it in a KmsObject first).
    * @throws MediaError with the KMS code when KMS answers an error; MediaUnavailableError when not
    *   connected, on timeout, or when the connection is lost meanwhile.
    */
@@ -264,13 +316,20 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     });
   }
 
+  #wrap(proxy: KurentoMediaObject): KmsObject {
+    return new KmsObject(proxy, (err) =>
+      this.#log.warn({ err, objectId: proxy.id }, 'KMS event subscription failed'),
+    );
+  }
+
   /**
    * Invokes `operation` on a KMS object, e.g. `invoke<string>(endpoint, 'processOffer', [sdp])`.
-   * Arguments that name KMS objects must be ids (strings), never proxies (pitfall 2).
+   * Arguments that name KMS objects must be ids (strings), never proxies (pitfall 2); results must
+   * be plain values (strings, numbers, complex types), not media objects.
    * @throws like #call.
    */
   invoke<T = void>(
-    object: KurentoMediaObject,
+    object: KmsObject,
     operation: string,
     args: unknown[] = [],
     duringConnect = false,
@@ -278,19 +337,19 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     return this.#call<T>(
       operation,
       (cb) => {
-        const method = (object as unknown as Record<string, unknown>)[operation];
+        const method = (object.proxy as unknown as Record<string, unknown>)[operation];
         if (typeof method !== 'function') throw new TypeError(`${object.id} has no method ${operation}`);
-        return (method as (...a: unknown[]) => unknown).apply(object, [...args, cb]);
+        return (method as (...a: unknown[]) => unknown).apply(object.proxy, [...args, cb]);
       },
       duringConnect,
     );
   }
 
   /** Creates a MediaPipeline named `theia/<instanceId>/<name>`. Throws like invoke. */
-  async createPipeline(name: string): Promise<KurentoMediaObject> {
+  async createPipeline(name: string): Promise<KmsObject> {
     const client = this.#client;
-    const pipeline = await this.#call<KurentoMediaObject>('create MediaPipeline', (cb) =>
-      client?.create('MediaPipeline', cb),
+    const pipeline = await this.#call<KmsObject>('create MediaPipeline', (cb) =>
+      client?.create('MediaPipeline', (err, p) => cb(err, p && this.#wrap(p))),
     );
     try {
       await this.invoke(pipeline, 'setName', [this.pipelinePrefix + name]);
@@ -305,27 +364,24 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    * Creates an element of `type` in `pipeline`; `params` are the kmd constructor params other than
    * `mediaPipeline`, with KMS objects given by id (e.g. `{ hub: composite.id }`). Throws like invoke.
    */
-  create(
-    pipeline: KurentoMediaObject,
-    type: string,
-    params: Record<string, unknown> = {},
-  ): Promise<KurentoMediaObject> {
-    return this.#call(`create ${type}`, (cb) =>
-      (
-        pipeline as unknown as {
-          create(t: string, p: Record<string, unknown>, cb: KurentoCallback<KurentoMediaObject>): unknown;
-        }
-      ).create(type, params, cb),
+  create(pipeline: KmsObject, type: string, params: Record<string, unknown> = {}): Promise<KmsObject> {
+    type Creator = {
+      create(t: string, p: Record<string, unknown>, cb: KurentoCallback<KurentoMediaObject>): unknown;
+    };
+    return this.#call<KmsObject>(`create ${type}`, (cb) =>
+      (pipeline.proxy as unknown as Creator).create(type, params, (err, element) =>
+        cb(err, element && this.#wrap(element)),
+      ),
     );
   }
 
-  /** `source.connect(sink)` by id. Throws like invoke. */
-  connect(source: KurentoMediaObject, sink: KurentoMediaObject): Promise<void> {
+  /** `source.connect(sink)`, the sink by id. Throws like invoke. */
+  connect(source: KmsObject, sink: KmsObject): Promise<void> {
     return this.invoke(source, 'connect', [sink.id]);
   }
 
   /** Hands a browser's ICE candidate to a WebRtcEndpoint (as the kurento IceCandidate complex type). */
-  addIceCandidate(endpoint: KurentoMediaObject, c: IceCandidateInit): Promise<void> {
+  addIceCandidate(endpoint: KmsObject, c: IceCandidateInit): Promise<void> {
     const candidate = kurentoClient.getComplexType('IceCandidate')({
       candidate: c.candidate,
       sdpMid: c.sdpMid ?? '',
@@ -338,11 +394,9 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    * Releases a KMS object (and, for a pipeline, everything in it). Synchronous to call: failures are
    * logged, never thrown; `drain()` waits for releases in flight.
    */
-  release(object: KurentoMediaObject): void {
+  release(object: KmsObject): void {
     if (this.#state !== 'ready') return; // a lost KMS took the object with it; a reconnect sweeps leftovers
-    const done = this.#call<void>('release', (cb) =>
-      (object as unknown as { release(cb: KurentoCallback<void>): void }).release(cb),
-    )
+    const done: Promise<void> = this.invoke(object, 'release')
       .catch((err: unknown) => this.#log.warn({ err, objectId: object.id }, 'release failed'))
       .finally(() => this.#releasing.delete(done));
     this.#releasing.add(done);

@@ -9,7 +9,7 @@ import { InvalidStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CandidateListener, LiveMedia, LiveMediaEvents, MediaCloseReason } from '../rooms/media.js';
 import type { IceCandidateInit } from '../signalling/protocol.js';
-import type { KmsConnection, KurentoMediaObject } from './KmsConnection.js';
+import type { KmsConnection, KmsObject } from './KmsConnection.js';
 import { WebRtcConnection } from './WebRtcConnection.js';
 
 type Events = { [E in keyof LiveMediaEvents]: Parameters<LiveMediaEvents[E]> } & { '@close': [] };
@@ -18,7 +18,7 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
   readonly roomId: string;
   readonly liveId: string;
   readonly #kms: KmsConnection;
-  readonly #pipeline: KurentoMediaObject;
+  readonly #pipeline: KmsObject;
   readonly #log: Logger;
   readonly #connections = new Map<string, WebRtcConnection>();
   readonly #viewers = new Set<string>();
@@ -27,7 +27,7 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
 
   private constructor(
     kms: KmsConnection,
-    pipeline: KurentoMediaObject,
+    pipeline: KmsObject,
     ids: { roomId: string; liveId: string },
     log: Logger,
   ) {
@@ -65,7 +65,7 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
   }
 
   /** The program feed: what viewers see (solo: the publisher's endpoint). */
-  get #program(): KurentoMediaObject | undefined {
+  get #program(): KmsObject | undefined {
     return this.#publisherKey ? this.#connections.get(this.#publisherKey)?.endpoint : undefined;
   }
 

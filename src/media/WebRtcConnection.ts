@@ -8,7 +8,7 @@ import type { CandidateListener } from '../rooms/media.js';
 import type { IceCandidateInit } from '../signalling/protocol.js';
 import { InvalidStateError, MediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { KmsConnection, KurentoMediaObject } from './KmsConnection.js';
+import type { KmsConnection, KmsObject } from './KmsConnection.js';
 
 /** Candidates kept for an endpoint that does not exist yet; a browser sends a few dozen at most. */
 const MAX_QUEUED_CANDIDATES = 100;
@@ -24,7 +24,7 @@ export class WebRtcConnection {
   readonly key: string;
   readonly #kms: KmsConnection;
   readonly #log: Logger;
-  #endpoint: KurentoMediaObject | undefined;
+  #endpoint: KmsObject | undefined;
   #queue: IceCandidateInit[] = [];
   #started = false;
   #closed = false;
@@ -45,7 +45,7 @@ export class WebRtcConnection {
   }
 
   /** The WebRtcEndpoint, once created. */
-  get endpoint(): KurentoMediaObject | undefined {
+  get endpoint(): KmsObject | undefined {
     return this.#endpoint;
   }
 
@@ -68,10 +68,10 @@ export class WebRtcConnection {
    *   InvalidStateError when closed meanwhile.
    */
   async negotiate(
-    pipeline: KurentoMediaObject,
+    pipeline: KmsObject,
     sdpOffer: string,
     onCandidate: CandidateListener,
-    beforeOffer: (endpoint: KurentoMediaObject) => Promise<void> = () => Promise.resolve(),
+    beforeOffer: (endpoint: KmsObject) => Promise<void> = () => Promise.resolve(),
   ): Promise<string> {
     if (this.#started) throw new InvalidStateError('This connection has negotiated already.');
     this.#started = true;

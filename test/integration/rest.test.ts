@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCode } from '../../src/signalling/protocol.js';
+import { startTheia, type Theia } from '../support/theia.js';
+
+describe('REST API', () => {
+  let theia: Theia;
+  before(async () => (theia = await startTheia()));
+  after(() => theia.close());
+
+  test('sign up, log in, who am I, log out', async () => {
+    const signUp = await theia.api('/api/users', { body: { name: 'Zoë_1', password: 'password123' } });
+    assert.equal(signUp.status, 201);
+    assert.equal(signUp.body.user.name, 'Zoë_1');
+    assert.ok(signUp.body.token);
+    assert.ok(signUp.body.expiresAt > Date.now());
+    assert.equal(JSON.stringify(signUp.body).includes('password'), false);
+
+    const login = await theia.api('/api/login', { body: { name: 'zoë_1', password: 'password123' } });
+    assert.equal(login.status, 200);
+    assert.equal(login.body.user.id, signUp.body.user.id);
+    const me = await theia.api('/api/me', { token: login.body.token });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.user.name, 'Zoë_1');
+    assert.ok(me.body.roomId);
+    assert.ok(me.body.rtmpToken);
+
+    assert.equal((await theia.api('/api/logout', { method: 'POST', token: login.body.token })).status, 204);
+    const after = await theia.api('/api/me', { token: login.body.token });
+    assert.equal(after.status, 401);
+    assert.equal(after.body.error.code, ErrorCode.Unauthenticated);
+    // the sign-up token is a separate session and still works
+    assert.equal((await theia.api('/api/me', { token: signUp.body.token })).status, 200);
+  });
+
+  test('sign-up rules: name shape, password length, unique names', async () => {
+    for (const body of [
+      { name: 'ab', password: 'password123' },
+      { name: 'has space', password: 'password123' },
+      { name: 'okname', password: 'short' },
+      { name: 'okname' },
+      'not an object',
+    ]) {
+      const res = await theia.api('/api/users', { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.code, ErrorCode.InvalidParams);
+    }
+    assert.equal(
+      (await theia.api('/api/users', { body: { name: 'Taken', password: 'password123' } })).status,
+      201,
+    );
+    const dup = await theia.api('/api/users', { body: { name: 'taken', password: 'password123' } });
+    assert.equal(dup.status, 409);
+    assert.equal(dup.body.error.code, ErrorCode.Conflict);
+  });
+
+  test('wrong passwords and unknown names get the same 401', async () => {
+    await theia.signUp('carol');
+    const wrong = await theia.api('/api/login', { body: { name: 'carol', password: 'nope-nope' } });
+    const unknown = await theia.api('/api/login', { body: { name: 'nobody', password: 'nope-nope' } });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(wrong.body, unknown.body);
+  });
+
+  test('malformed bodies and unknown routes get JSON errors', async () => {
+    const bad = await theia.api('/api/login', { raw: '{"name":' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, ErrorCode.ParseError);
+    const big = await theia.api('/api/login', {
+      raw: JSON.stringify({ name: 'x'.repeat(20_000), password: 'y' }),
+    });
+    assert.equal(big.status, 413);
+    const missing = await theia.api('/api/nothing');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, ErrorCode.NotFound);
+    const noRoom = await theia.api('/api/rooms/nope');
+    assert.equal(noRoom.status, 404);
+  });
+
+  test('rooms: listed with host and state; only the owner renames', async () => {
+    const owner = await theia.signUp('dave');
+    const other = await theia.signUp('erin');
+    const list = await theia.api('/api/rooms');
+    const room = list.body.rooms.find((r: { id: string }) => r.id === owner.roomId);
+    assert.deepEqual(room, {
+      id: owner.roomId,
+      title: "dave's room",
+      host: owner.user,
+      live: false,
+      liveId: null,
+      viewers: 0,
+    });
+    const info = await theia.api(`/api/rooms/${owner.roomId}`);
+    assert.equal(info.body.webrtc, true);
+    assert.deepEqual(info.body.iceServers, []);
+
+    const path = `/api/rooms/${owner.roomId}`;
+    assert.equal((await theia.api(path, { method: 'PATCH', body: { title: 'x' } })).status, 401);
+    assert.equal(
+      (await theia.api(path, { method: 'PATCH', body: { title: 'x' }, token: other.token })).status,
+      403,
+    );
+    assert.equal(
+      (await theia.api(path, { method: 'PATCH', body: { title: '' }, token: owner.token })).status,
+      400,
+    );
+    assert.equal(
+      (await theia.api(path, { method: 'PATCH', body: { owner: 'me' }, token: owner.token })).status,
+      400,
+    );
+    const renamed = await theia.api(path, {
+      method: 'PATCH',
+      body: { title: '  Dave live  ' },
+      token: owner.token,
+    });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.room.title, 'Dave live');
+  });
+
+  test('the web client is served, with client-side routes falling back to index.html', async (t) => {
+    const index = await fetch(theia.url + '/');
+    if (index.status === 404) return t.skip('dist/web is not built (npm run build:web)');
+    assert.match(await index.text(), /<html/i);
+    const deep = await fetch(theia.url + '/room/abc');
+    assert.equal(deep.status, 200);
+    assert.match(await deep.text(), /<html/i);
+  });
+});
+
+describe('login rate limiting', () => {
+  let theia: Theia;
+  before(async () => (theia = await startTheia({ env: { LOGIN_RATE_LIMIT: '3' } })));
+  after(() => theia.close());
+
+  test('too many attempts from one address get 429 with a JSON error', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      codes.push((await theia.api('/api/login', { body: { name: 'nobody', password: 'whatever1' } })).status);
+    }
+    assert.deepEqual(codes, [401, 401, 401, 429]);
+    const limited = await theia.api('/api/login', { body: { name: 'nobody', password: 'whatever1' } });
+    assert.equal(limited.body.error.code, ErrorCode.RateLimited);
+  });
+});

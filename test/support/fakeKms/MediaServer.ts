@@ -1,0 +1,785 @@
+/**
+ * The JSON-RPC methods of a (fake) Kurento Media Server 7.3 — what KMS's `ServerMethods.cpp`
+ * does — over a {@link MediaGraph}, validated generically against the kmd model.
+ *
+ * Facts mirrored, and where they come from:
+ * - `/work/shared/kms-protocol/real-kms-scenario.jsonl` (the recording of kurento-client 7.3.0 ↔
+ *   KMS 7.3.1): result shapes (`{value, sessionId}`; `release` → `{sessionId}`; `describe` →
+ *   `{hierarchy, qualifiedType, sessionId, type}`; `ping` → `{value: "pong"}` plus `sessionId`
+ *   only when the request carried one), `getInfo`'s ServerInfo, getPipelines as a list of ids,
+ *   the IceCandidate / ElementConnectionData complex types, and the errors:
+ *   40001 MARSHALL_ERROR for a RemoteClass param sent as an object (87, 88),
+ *   40004 CONNECT_ERROR "Media elements do not share pipeline" for a cross-pipeline connect (102;
+ *   the summary file's `"crossPipelineConnect": "accepted"` contradicts the frames — the frames win),
+ *   40101 "Object '<id>' not found" when invoking a released object (108; the summary's
+ *   `"errReleased": "no error"` contradicts the frames too), 40201 "Invalid SDP" (99);
+ *   `addIceCandidate` accepts any candidate string (104).
+ * - KMS sources (ServerMethods.cpp, JsonRpcUtils.cpp, ModuleManager.cpp, KurentoException.hpp) for
+ *   what the recording does not show: `create` of an unknown type → 40108 MEDIA_OBJECT_NOT_AVAILABLE
+ *   "Factory '<type>' not found"; a missing/ill-typed top-level param (`object`, `type`,
+ *   `operation`…) → -32000 "'<name>' parameter is required" / "… should be a string" without data;
+ *   `connect {sessionId}` of an unknown session → 40007 INVALID_SESSION (kurento-client then emits
+ *   `reconnected(false)`); `transaction` with `newref:<n>` references; subscribe to an event the
+ *   class does not have → 40106 "Event not found"; an unknown operation → 40105 "Method '<op>' not found".
+ * - `real-kms-scenario.summary.json`'s "errCreateUnknown: Unknown type '[object Object]'" is a
+ *   kurento-client-side SyntaxError (MediaObjectCreator's getConstructor), never sent to KMS.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+
+import { KmdModel, type KmdParamDef } from './KmdModel.js';
+import { JSONRPC_ERROR_CODES, KmsError } from './KmsError.js';
+import {
+  type EventSink,
+  type FlowKind,
+  MediaGraph,
+  type MediaObjectState,
+  type MediaType,
+} from './MediaGraph.js';
+import {
+  buildRtpAnswer,
+  buildRtpOffer,
+  buildWebRtcAnswer,
+  buildWebRtcOffer,
+  directionOf,
+  mediaTypeOf,
+  mirror,
+  newIdentity,
+  parseSdp,
+  type ParsedSdp,
+  sends,
+} from './sdpNegotiation.js';
+
+/** Options of the media server model. */
+export interface MediaServerOptions {
+  /** Address in RtpEndpoint SDP `o=`/`c=` lines. */
+  rtpAddress: string;
+  /** Address of the ICE candidates a WebRtcEndpoint reports (the recording shows 127.0.0.1). */
+  iceAddress: string;
+  /** Simulate ICE connection and media flow events (default true). */
+  simulateMedia: boolean;
+  /** The DTLS certificate fingerprint of this "process". */
+  fingerprint: string;
+}
+
+/** JSON object params of a request. */
+type Params = Record<string, unknown>;
+
+/** An operation implementation: gets the object and its validated params, returns the `value`. */
+type Handler = (obj: MediaObjectState, args: Params, sessionId: string) => unknown;
+
+/** The ServerManager's fixed id (recorded). */
+export const SERVER_MANAGER_ID = 'manager_ServerManager';
+
+/** Server/module versions and generation times as reported by the recorded KMS (`getInfo`, request 3). */
+const SERVER_VERSION = '7.3.1-dev';
+const GENERATION_TIMES: Record<string, string> = {
+  core: 'Nov 23 2026 01:30:19',
+  elements: 'Nov 23 2026 01:31:29',
+  filters: 'Nov 23 2026 01:32:02',
+};
+
+/** KMS's default values of some properties (kmd gives types only); others answer the type's zero value. */
+const PROPERTY_DEFAULTS: Record<string, unknown> = {
+  sendTagsInEvents: false,
+  minVideoSendBandwidth: 100,
+  maxVideoSendBandwidth: 500,
+  minVideoRecvBandwidth: 0,
+  maxVideoRecvBandwidth: 0,
+  maxAudioRecvBandwidth: 0,
+  encoderBitrate: 300000,
+  minEncoderBitrate: 0,
+  maxEncoderBitrate: 0,
+  mtu: 1200,
+  stunServerPort: 3478,
+  networkInterfaces: 'all',
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const isObject = (v: unknown): v is Params => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Reads a top-level string param like `JsonRpc::getValue` (KMS JsonRpcUtils.cpp). */
+function getString(params: Params, name: string): string {
+  if (!(name in params)) throw KmsError.rpc(`'${name}' parameter is required`);
+  const v = params[name];
+  // jsoncpp's isConvertibleTo(stringValue): strings, numbers, booleans and null convert; objects don't.
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null) return '';
+  throw KmsError.rpc(`'${name}' parameter should be a string`);
+}
+
+/** The JSON-RPC method semantics of KMS 7.3 over an in-memory media graph. */
+export class MediaServer {
+  readonly kmd: KmdModel;
+  readonly graph: MediaGraph;
+  /** Sessions this process has issued or seen (a new process knows none: `connect` → 40007). */
+  readonly sessions = new Set<string>();
+  private readonly handlers = new Map<string, Handler>();
+  private readonly serverId = randomUUID();
+  private nextPort: number;
+  private readonly usedPorts = new Set<number>();
+
+  constructor(
+    private readonly opts: MediaServerOptions,
+    sink: EventSink,
+  ) {
+    this.kmd = KmdModel.load();
+    this.graph = new MediaGraph(this.kmd, sink);
+    this.graph.addFixed(SERVER_MANAGER_ID, 'ServerManager');
+    this.nextPort = 20000 + 2 * Math.floor(Math.random() * 15000);
+    this.registerHandlers();
+  }
+
+  /** Creates a pipeline with no session (e.g. left over from a previous run of the app). */
+  createPipeline(): string {
+    const obj = this.graph.add('MediaPipeline', undefined, {});
+    this.graph.emit(SERVER_MANAGER_ID, 'ObjectCreated', { object: obj.id });
+    return obj.id;
+  }
+
+  /**
+   * Handles one request and returns the `result` member, or throws a {@link KmsError}.
+   * `params` already carries the connection's `sessionId` when the transport injected it.
+   */
+  async handle(method: string, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'ping':
+        return this.ping(params);
+      case 'describe':
+        return this.describe(this.requireParams(params));
+      case 'create':
+        return this.create(this.requireParams(params));
+      case 'invoke':
+        return this.invoke(this.requireParams(params));
+      case 'subscribe':
+        return this.subscribe(this.requireParams(params));
+      case 'unsubscribe':
+        return this.unsubscribe(this.requireParams(params));
+      case 'release':
+        return this.release(this.requireParams(params));
+      case 'ref':
+      case 'unref': {
+        const p = this.requireParams(params);
+        this.lookup(getString(p, 'object'));
+        return { sessionId: getString(p, 'sessionId') };
+      }
+      case 'keepAlive': {
+        const p = this.requireParams(params);
+        const sessionId = getString(p, 'sessionId');
+        this.keepAlive(sessionId);
+        return { sessionId };
+      }
+      case 'connect':
+        return this.connectSession(params);
+      case 'closeSession': {
+        getString(this.requireParams(params), 'sessionId');
+        return null;
+      }
+      case 'transaction':
+        return this.transaction(this.requireParams(params));
+      default:
+        throw KmsError.rpc('Method not found.', JSONRPC_ERROR_CODES.METHOD_NOT_FOUND);
+    }
+  }
+
+  // --- JSON-RPC methods -------------------------------------------------------------------------
+
+  private requireParams(params: unknown): Params {
+    if (!isObject(params)) {
+      throw new KmsError(JSONRPC_ERROR_CODES.INVALID_PARAMS, "'params' is requiered", {
+        type: 'INVALID_PARAMS',
+      });
+    }
+    return params;
+  }
+
+  private session(params: Params): string {
+    const given = params.sessionId;
+    const id = typeof given === 'string' && given !== '' ? given : randomUUID();
+    this.sessions.add(id);
+    return id;
+  }
+
+  private ping(params: unknown): unknown {
+    const sessionId = isObject(params) ? params.sessionId : undefined;
+    return typeof sessionId === 'string' ? { sessionId, value: 'pong' } : { value: 'pong' };
+  }
+
+  private keepAlive(sessionId: string): void {
+    if (!this.sessions.has(sessionId)) throw KmsError.kurento('INVALID_SESSION', 'Invalid session');
+  }
+
+  private connectSession(params: unknown): unknown {
+    let sessionId: string;
+    if (isObject(params) && typeof params.sessionId === 'string') {
+      sessionId = params.sessionId;
+      this.keepAlive(sessionId);
+    } else {
+      sessionId = randomUUID();
+      this.sessions.add(sessionId);
+    }
+    return { serverId: this.serverId, sessionId };
+  }
+
+  private lookup(id: string): MediaObjectState {
+    const obj = this.graph.objects.get(id);
+    if (!obj) throw KmsError.objectNotFound(id);
+    return obj;
+  }
+
+  private describe(params: Params): unknown {
+    const sessionId = this.session(params);
+    const obj = this.lookup(getString(params, 'object'));
+    return {
+      hierarchy: this.kmd.hierarchy(obj.type),
+      qualifiedType: `kurento.${obj.type}`,
+      sessionId,
+      type: obj.type,
+    };
+  }
+
+  private typeLookup = (id: string): string | undefined => this.graph.objects.get(id)?.type;
+
+  private create(params: Params): unknown {
+    const type = getString(params, 'type');
+    const sessionId = this.session(params);
+    const cls = this.kmd.classDef(type);
+    if (!cls || !this.kmd.isFactory(type)) {
+      throw KmsError.kurento('MEDIA_OBJECT_NOT_AVAILABLE', `Factory '${type}' not found`);
+    }
+    const defs = cls.ctorParams ?? [];
+    const args = this.kmd.validateParams(defs, params.constructorParams, this.typeLookup);
+    // The parent is the first RemoteClass constructor param: `mediaPipeline`, or `hub` for a HubPort.
+    const parentDef = defs.find((d) => this.kmd.classes.has(d.type));
+    const parentId = parentDef ? args[parentDef.name] : undefined;
+    const parent = typeof parentId === 'string' ? this.lookup(parentId) : undefined;
+    const obj = this.graph.add(type, parent, args);
+    if (isObject(params.properties) && typeof params.properties.name === 'string') {
+      obj.props.set('name', params.properties.name);
+    }
+    if (this.kmd.isA(type, 'SdpEndpoint')) {
+      obj.sdp = {
+        identity: newIdentity(this.opts.fingerprint),
+        offerer: false,
+        remoteSends: new Set(),
+        mlines: [],
+      };
+    }
+    if (this.kmd.isA(type, 'WebRtcEndpoint')) {
+      obj.ice = {
+        gathering: 'new',
+        connected: false,
+        ports: [this.port(), this.port(), this.port(), this.port()],
+      };
+    }
+    if (this.kmd.isA(type, 'UriEndpoint')) obj.uriState = 'STOP';
+    this.graph.emit(SERVER_MANAGER_ID, 'ObjectCreated', { object: obj.id });
+    return { sessionId, value: obj.id };
+  }
+
+  private async invoke(params: Params): Promise<unknown> {
+    const operation = getString(params, 'operation');
+    const objectId = getString(params, 'object');
+    const sessionId = this.session(params);
+    const obj = this.lookup(objectId);
+    const resolved = this.kmd.resolveOperation(obj.type, operation);
+    if (!resolved) throw KmsError.kurento('MEDIA_OBJECT_METHOD_NOT_FOUND', `Method '${operation}' not found`);
+    const defs: KmdParamDef[] =
+      resolved.kind === 'method'
+        ? resolved.method.params
+        : resolved.kind === 'set'
+          ? [{ name: resolved.property.name, type: resolved.property.type, optional: false }]
+          : [];
+    const args = this.kmd.validateParams(defs, params.operationParams, this.typeLookup);
+    let value: unknown;
+    const handler = this.kmd
+      .lineage(obj.type)
+      .map((t) => this.handlers.get(`${t}.${operation}`))
+      .find((h) => h !== undefined);
+    if (handler) {
+      value = await handler(obj, args, sessionId);
+    } else if (resolved.kind === 'get') {
+      const name = resolved.property.name;
+      value = obj.props.has(name)
+        ? obj.props.get(name)
+        : name in obj.ctorParams
+          ? obj.ctorParams[name]
+          : name in PROPERTY_DEFAULTS
+            ? PROPERTY_DEFAULTS[name]
+            : this.kmd.defaultFor(resolved.property.type, resolved.property.defaultValue);
+    } else if (resolved.kind === 'set') {
+      obj.props.set(resolved.property.name, args[resolved.property.name]);
+      value = null;
+    } else {
+      value = resolved.method.returnType ? this.kmd.defaultFor(resolved.method.returnType) : null;
+    }
+    return { sessionId, value: value === undefined ? null : value };
+  }
+
+  private subscribe(params: Params): unknown {
+    const type = getString(params, 'type');
+    const objectId = getString(params, 'object');
+    const sessionId = this.session(params);
+    const obj = this.lookup(objectId);
+    if (!this.kmd.supportsEvent(obj.type, type)) {
+      throw KmsError.kurento('MEDIA_OBJECT_EVENT_NOT_SUPPORTED', 'Event not found');
+    }
+    return { sessionId, value: this.graph.subscribe(sessionId, objectId, type) };
+  }
+
+  private unsubscribe(params: Params): unknown {
+    getString(params, 'object');
+    const subscription = getString(params, 'subscription');
+    const sessionId = getString(params, 'sessionId');
+    this.graph.unsubscribe(sessionId, subscription);
+    return { sessionId };
+  }
+
+  private release(params: Params): unknown {
+    const objectId = getString(params, 'object');
+    const sessionId = this.session(params);
+    const obj = this.lookup(objectId);
+    if (obj.type !== 'ServerManager') {
+      for (const id of this.graph.remove(objectId)) {
+        this.graph.emit(SERVER_MANAGER_ID, 'ObjectDestroyed', { objectId: id });
+      }
+      this.recomputeFlows();
+    }
+    return { sessionId };
+  }
+
+  /** `transaction {operations}` as in ServerMethods::transaction (ids must be 0..n-1, `newref:<n>`). */
+  private async transaction(params: Params): Promise<unknown> {
+    const sessionId = this.session(params);
+    if (!Array.isArray(params.operations)) {
+      throw KmsError.rpc(
+        `'operations' parameter ${'operations' in params ? 'should be an array' : 'is required'}`,
+      );
+    }
+    const responses: Array<Record<string, unknown>> = [];
+    for (const [i, op] of (params.operations as unknown[]).entries()) {
+      const operation = isObject(op) ? op : {};
+      if (operation.id !== i) {
+        throw KmsError.kurento('MALFORMED_TRANSACTION', `Id of request '${i}' should be '${i}'`);
+      }
+      const reqParams = { ...(isObject(operation.params) ? operation.params : {}), sessionId };
+      const withRefs = this.injectRefs(reqParams, responses) as Params;
+      try {
+        const result = await this.handle(String(operation.method), withRefs);
+        responses.push({ id: i, jsonrpc: '2.0', result });
+      } catch (e) {
+        const err = e instanceof KmsError ? e : KmsError.kurento('UNEXPECTED_ERROR', String(e));
+        responses.push({ error: err.toJson(), id: i, jsonrpc: '2.0' });
+        break;
+      }
+    }
+    return { sessionId, value: responses };
+  }
+
+  private injectRefs(value: unknown, responses: Array<Record<string, unknown>>): unknown {
+    if (typeof value === 'string' && value.startsWith('newref:') && value.length > 'newref:'.length) {
+      const ref = value.slice('newref:'.length);
+      const index = Number.parseInt(ref, 10);
+      if (Number.isNaN(index))
+        throw KmsError.kurento('MALFORMED_TRANSACTION', `Invalid index of newref '${ref}'`);
+      const result = responses[index]?.result;
+      if (!isObject(result))
+        throw KmsError.kurento('MALFORMED_TRANSACTION', `Result not found on request ${index}`);
+      return result.value;
+    }
+    if (Array.isArray(value)) return value.map((v) => this.injectRefs(v, responses));
+    if (isObject(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.injectRefs(v, responses)]));
+    }
+    return value;
+  }
+
+  // --- operations -------------------------------------------------------------------------------
+
+  private port(): number {
+    while (this.usedPorts.has(this.nextPort)) this.nextPort += 2;
+    const p = this.nextPort;
+    this.usedPorts.add(p);
+    this.nextPort += 2;
+    if (this.nextPort > 59998) this.nextPort = 20000;
+    return p;
+  }
+
+  private on(owner: string, operation: string, handler: Handler): void {
+    this.handlers.set(`${owner}.${operation}`, handler);
+  }
+
+  /** Media that starts at an endpoint: its remote peer sends it and the session is up. */
+  private origin = (o: MediaObjectState): Set<FlowKind> => {
+    if (o.ice && !o.ice.connected) return new Set();
+    if (o.sdp) return o.sdp.remote && o.sdp.local ? o.sdp.remoteSends : new Set();
+    if (this.kmd.isA(o.type, 'PlayerEndpoint') && o.uriState === 'START') return new Set(['AUDIO', 'VIDEO']);
+    return new Set();
+  };
+
+  /** Re-evaluates media flow and emits flow events (see MediaGraph.recomputeFlows). */
+  recomputeFlows(): void {
+    if (this.opts.simulateMedia) this.graph.recomputeFlows(this.origin);
+  }
+
+  private registerHandlers(): void {
+    const g = this.graph;
+
+    // MediaObject
+    this.on(
+      'MediaObject',
+      'getMediaPipeline',
+      (o) => o.pipeline ?? (o.type === 'MediaPipeline' ? o.id : null),
+    );
+    this.on('MediaObject', 'getParent', (o) => o.parent ?? null);
+    this.on('MediaObject', 'getId', (o) => o.id);
+    this.on('MediaObject', 'getChildren', (o) => g.children(o.id));
+    this.on('MediaObject', 'getName', (o) => o.props.get('name') ?? o.id);
+    this.on('MediaObject', 'getCreationTime', (o) => o.creationTime);
+    this.on('MediaObject', 'addTag', (o, a) => void o.tags.set(String(a.key), String(a.value)));
+    this.on('MediaObject', 'removeTag', (o, a) => void o.tags.delete(String(a.key)));
+    this.on('MediaObject', 'getTag', (o, a) => {
+      const v = o.tags.get(String(a.key));
+      if (v === undefined) throw KmsError.kurento('MEDIA_OBJECT_TAG_KEY_NOT_FOUND', 'Tag key not found');
+      return v;
+    });
+    this.on('MediaObject', 'getTags', (o) =>
+      [...o.tags].map(([key, value]) => ({ __module__: 'kurento', __type__: 'Tag', key, value })),
+    );
+
+    // ServerManager (getInfo / getPipelines / getUsedCpu shapes as recorded: requests 3, 109, 110)
+    this.on('ServerManager', 'getInfo', () => ({
+      __module__: 'kurento',
+      __type__: 'ServerInfo',
+      capabilities: ['transactions'],
+      modules: this.kmd.modules.map((m) => ({
+        __module__: 'kurento',
+        __type__: 'ModuleInfo',
+        factories: m.factories,
+        generationTime: GENERATION_TIMES[m.name] ?? '',
+        name: m.name,
+        version: SERVER_VERSION,
+      })),
+      type: 'KMS',
+      version: SERVER_VERSION,
+    }));
+    this.on('ServerManager', 'getPipelines', () =>
+      [...g.objects.values()].filter((o) => o.type === 'MediaPipeline').map((o) => o.id),
+    );
+    this.on('ServerManager', 'getSessions', () => [...this.sessions]);
+    this.on('ServerManager', 'getMetadata', () => '');
+    this.on('ServerManager', 'getKmd', (_o, a) => {
+      const m = this.kmd.modules.find((x) => x.name === a.moduleName);
+      if (!m) throw KmsError.kurento('SERVER_MANAGER_ERROR_KMD_NOT_FOUND', 'Module not found');
+      return m.text;
+    });
+    this.on('ServerManager', 'getCpuCount', () => os.cpus().length);
+    this.on('ServerManager', 'getUsedCpu', async (_o, a) => {
+      // KMS samples the CPU over `interval` ms before answering (the recording took 1 s for 1000).
+      await sleep(Math.max(0, Number(a.interval) || 0));
+      return Math.round(os.loadavg()[0] ?? 0) + 0.5;
+    });
+    this.on('ServerManager', 'getUsedMemory', () => Math.round(process.memoryUsage().rss / 1024));
+
+    // Pipelines and hubs
+    const dot = (o: MediaObjectState): string => `digraph "${o.id}" {\n}\n`;
+    this.on('MediaPipeline', 'getGstreamerDot', dot);
+    this.on('Hub', 'getGstreamerDot', dot);
+    this.on('MediaElement', 'getGstreamerDot', dot);
+
+    // MediaElement connections
+    this.on('MediaElement', 'connect', (o, a) => {
+      const sink = this.lookup(String(a.sink));
+      if (sink.pipeline !== o.pipeline) {
+        throw KmsError.kurento('CONNECT_ERROR', 'Media elements do not share pipeline');
+      }
+      const types = a.mediaType ? [a.mediaType as MediaType] : undefined;
+      const sourceDesc = (a.sourceMediaDescription as string | undefined) ?? 'default';
+      const sinkDesc = (a.sinkMediaDescription as string | undefined) ?? 'default';
+      const replaced = g.connect(o.id, sink.id, types, sourceDesc, sinkDesc);
+      for (const c of replaced) {
+        g.emit(c.source, 'ElementDisconnected', {
+          mediaType: c.type,
+          sink: c.sink,
+          sinkMediaDescription: c.sinkDescription,
+          sourceMediaDescription: c.sourceDescription,
+        });
+      }
+      for (const type of types ?? (['AUDIO', 'DATA', 'VIDEO'] as MediaType[])) {
+        g.emit(o.id, 'ElementConnected', {
+          mediaType: type,
+          sink: sink.id,
+          sinkMediaDescription: sinkDesc,
+          sourceMediaDescription: sourceDesc,
+        });
+      }
+      this.recomputeFlows();
+      return null;
+    });
+    this.on('MediaElement', 'disconnect', (o, a) => {
+      const removed = g.disconnect(
+        o.id,
+        String(a.sink),
+        a.mediaType as MediaType | undefined,
+        a.sourceMediaDescription as string | undefined,
+        a.sinkMediaDescription as string | undefined,
+      );
+      for (const c of removed) {
+        g.emit(o.id, 'ElementDisconnected', {
+          mediaType: c.type,
+          sink: c.sink,
+          sinkMediaDescription: c.sinkDescription,
+          sourceMediaDescription: c.sourceDescription,
+        });
+      }
+      this.recomputeFlows();
+      return null;
+    });
+    const connectionData = (side: 'sinks' | 'sources') => (o: MediaObjectState, a: Params) =>
+      g
+        .connectionsOf(o.id, side, a.mediaType as MediaType | undefined, a.description as string | undefined)
+        .map((c) => ({
+          __module__: 'kurento',
+          __type__: 'ElementConnectionData',
+          sink: c.sink,
+          sinkDescription: c.sinkDescription,
+          source: c.source,
+          sourceDescription: c.sourceDescription,
+          type: c.type,
+        }));
+    this.on('MediaElement', 'getSinkConnections', connectionData('sinks'));
+    this.on('MediaElement', 'getSourceConnections', connectionData('sources'));
+    this.on('MediaElement', 'isMediaFlowingIn', (o, a) => o.flowIn.has(a.mediaType as FlowKind));
+    this.on('MediaElement', 'isMediaFlowingOut', (o, a) => o.flowOut.has(a.mediaType as FlowKind));
+    this.on('MediaElement', 'isMediaTranscoding', () => false);
+    this.on('MediaElement', 'getStats', () => ({}));
+
+    // SdpEndpoint / BaseRtpEndpoint / WebRtcEndpoint / RtpEndpoint
+    this.on('SdpEndpoint', 'generateOffer', (o, a) => this.generateOffer(o, a));
+    this.on('SdpEndpoint', 'processOffer', (o, a) => this.processOffer(o, String(a.offer)));
+    this.on('SdpEndpoint', 'processAnswer', (o, a) => this.processAnswer(o, String(a.answer)));
+    this.on('SdpEndpoint', 'getLocalSessionDescriptor', (o) => {
+      if (!o.sdp?.local) throw KmsError.kurento('SDP_END_POINT_NO_LOCAL_SDP_ERROR', 'No local SDP');
+      return o.sdp.local;
+    });
+    this.on('SdpEndpoint', 'getRemoteSessionDescriptor', (o) => {
+      if (!o.sdp?.remote) throw KmsError.kurento('SDP_END_POINT_NO_REMOTE_SDP_ERROR', 'No remote SDP');
+      return o.sdp.remote;
+    });
+    const up = (o: MediaObjectState): boolean => (o.ice ? o.ice.connected : !!(o.sdp?.local && o.sdp.remote));
+    this.on('BaseRtpEndpoint', 'getMediaState', (o) => (up(o) ? 'CONNECTED' : 'DISCONNECTED'));
+    this.on('BaseRtpEndpoint', 'getConnectionState', (o) => (up(o) ? 'CONNECTED' : 'DISCONNECTED'));
+    this.on('WebRtcEndpoint', 'gatherCandidates', (o) => this.gatherCandidates(o));
+    this.on('WebRtcEndpoint', 'addIceCandidate', (o, a) => {
+      // Any candidate string is accepted (recorded: "nonsense", request 104).
+      const line = isObject(a.candidate) ? String(a.candidate.candidate) : '';
+      const parts = line.split(' ');
+      if (o.ice && !o.ice.remoteCandidate && /^candidate:/.test(line) && parts.length >= 8) {
+        o.ice.remoteCandidate = [
+          ...parts.slice(0, 2),
+          (parts[2] ?? '').toUpperCase(),
+          ...parts.slice(3, 8),
+        ].join(' ');
+        this.maybeConnectIce(o);
+      }
+      return null;
+    });
+
+    // UriEndpoints
+    this.on('PlayerEndpoint', 'play', (o) => this.setUriState(o, 'START'));
+    this.on('RecorderEndpoint', 'record', (o) => this.setUriState(o, 'START'));
+    this.on('RecorderEndpoint', 'stopAndWait', (o) => this.setUriState(o, 'STOP'));
+    this.on('UriEndpoint', 'stop', (o) => this.setUriState(o, 'STOP'));
+    this.on('UriEndpoint', 'pause', (o) => this.setUriState(o, 'PAUSE'));
+    this.on('UriEndpoint', 'getState', (o) => o.uriState ?? 'STOP');
+  }
+
+  private setUriState(o: MediaObjectState, state: 'STOP' | 'START' | 'PAUSE'): null {
+    if (o.uriState !== state) {
+      o.uriState = state;
+      this.graph.emit(o.id, 'UriEndpointStateChanged', { state });
+      this.recomputeFlows();
+    }
+    return null;
+  }
+
+  private isWebRtc(o: MediaObjectState): boolean {
+    return this.kmd.isA(o.type, 'WebRtcEndpoint');
+  }
+
+  private negotiated(o: MediaObjectState, local: ParsedSdp, remote: ParsedSdp): void {
+    const sdp = o.sdp;
+    if (!sdp) return;
+    sdp.remoteSends = new Set();
+    sdp.mlines = [];
+    remote.media.forEach((m, i) => {
+      const ours = local.media[i];
+      const kind = mediaTypeOf(m.kind);
+      if (!ours || ours.port === 0) return;
+      const mid = ours.lines.find((l) => l.startsWith('a=mid:'))?.slice(6);
+      if (mid !== undefined) sdp.mlines.push({ mid, index: i });
+      const remoteDir = directionOf(m, remote.sessionLines);
+      const ourDir = directionOf(ours, local.sessionLines);
+      if ((kind === 'AUDIO' || kind === 'VIDEO') && sends(remoteDir) && sends(mirror(ourDir))) {
+        sdp.remoteSends.add(kind);
+      }
+    });
+    if (!sdp.mlines.length)
+      local.media.forEach((_m, index) => sdp.mlines.push({ mid: String(index), index }));
+  }
+
+  private generateOffer(o: MediaObjectState, a: Params): string {
+    const sdp = o.sdp;
+    if (!sdp) throw KmsError.kurento('NOT_IMPLEMENTED', 'Not an SdpEndpoint');
+    if (sdp.local) throw KmsError.kurento('SDP_END_POINT_ALREADY_NEGOTIATED', 'Endpoint already negotiated');
+    const options = isObject(a.options) ? a.options : {};
+    sdp.local = this.isWebRtc(o)
+      ? buildWebRtcOffer({
+          identity: sdp.identity,
+          ...(options.offerToReceiveAudio === false ? { offerToReceiveAudio: false } : {}),
+          ...(options.offerToReceiveVideo === false ? { offerToReceiveVideo: false } : {}),
+          recvonly: o.ctorParams.recvonly === true,
+          sendonly: o.ctorParams.sendonly === true,
+          useDataChannels: o.ctorParams.useDataChannels === true,
+        })
+      : buildRtpOffer(this.opts.rtpAddress, () => this.port(), sdp.identity.cname);
+    sdp.offerer = true;
+    const local = parseSdp(sdp.local);
+    sdp.mlines = local.media.map((m, index) => ({
+      mid: m.lines.find((l) => l.startsWith('a=mid:'))?.slice(6) ?? String(index),
+      index,
+    }));
+    return sdp.local;
+  }
+
+  private processOffer(o: MediaObjectState, offerText: string): string {
+    const sdp = o.sdp;
+    if (!sdp) throw KmsError.kurento('NOT_IMPLEMENTED', 'Not an SdpEndpoint');
+    const offer = parseSdp(offerText);
+    if (sdp.local) throw KmsError.kurento('SDP_END_POINT_ALREADY_NEGOTIATED', 'Endpoint already negotiated');
+    sdp.local = this.isWebRtc(o)
+      ? buildWebRtcAnswer(offer, {
+          identity: sdp.identity,
+          recvonly: o.ctorParams.recvonly === true,
+          sendonly: o.ctorParams.sendonly === true,
+          useDataChannels: o.ctorParams.useDataChannels === true,
+        })
+      : buildRtpAnswer(offer, this.opts.rtpAddress, () => this.port(), sdp.identity.cname);
+    sdp.remote = offerText;
+    this.negotiated(o, parseSdp(sdp.local), offer);
+    this.afterNegotiation(o);
+    return sdp.local;
+  }
+
+  private processAnswer(o: MediaObjectState, answerText: string): string {
+    const sdp = o.sdp;
+    if (!sdp) throw KmsError.kurento('NOT_IMPLEMENTED', 'Not an SdpEndpoint');
+    const answer = parseSdp(answerText);
+    if (!sdp.offerer || !sdp.local) {
+      throw KmsError.kurento(
+        'SDP_END_POINT_NOT_OFFER_GENERATED',
+        'Offer not generated. It is not possible to process an answer.',
+      );
+    }
+    if (sdp.remote)
+      throw KmsError.kurento('SDP_END_POINT_ANSWER_ALREADY_PROCCESED', 'Answer already processed');
+    sdp.remote = answerText;
+    this.negotiated(o, parseSdp(sdp.local), answer);
+    this.afterNegotiation(o);
+    return sdp.local;
+  }
+
+  private afterNegotiation(o: MediaObjectState): void {
+    if (o.ice) this.maybeConnectIce(o);
+    else if (this.opts.simulateMedia) {
+      this.graph.emit(o.id, 'MediaStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      this.graph.emit(o.id, 'ConnectionStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      this.recomputeFlows();
+    }
+  }
+
+  /**
+   * gatherCandidates: answers null, then (like the recording, requests 18/44/65) emits
+   * IceComponentStateChanged GATHERING for components 1 and 2, IceCandidateFound for each
+   * candidate (UDP host, TCP active port 9, TCP passive) × component × accepted m-line, and
+   * IceGatheringDone. Before any SDP negotiation KMS has no ICE session: 40400.
+   */
+  private gatherCandidates(o: MediaObjectState): null {
+    const ice = o.ice;
+    const sdp = o.sdp;
+    if (!ice || !sdp?.local) {
+      throw KmsError.kurento('ICE_GATHER_CANDIDATES_ERROR', 'Error gathering candidates');
+    }
+    if (ice.gathering !== 'new') return null;
+    ice.gathering = 'gathering';
+    const addr = this.opts.iceAddress;
+    const [udp1 = 0, tcp1 = 0, udp2 = 0, tcp2 = 0] = ice.ports;
+    ice.localCandidate = `candidate:1 1 UDP 2015364095 ${addr} ${udp1} typ host`;
+    const candidates = [
+      ice.localCandidate,
+      `candidate:2 1 TCP 1015022591 ${addr} 9 typ host tcptype active`,
+      `candidate:3 1 TCP 1010828287 ${addr} ${tcp1} typ host tcptype passive`,
+      `candidate:1 2 UDP 2015364094 ${addr} ${udp2} typ host`,
+      `candidate:2 2 TCP 1015022590 ${addr} 9 typ host tcptype active`,
+      `candidate:3 2 TCP 1010828286 ${addr} ${tcp2} typ host tcptype passive`,
+    ];
+    setImmediate(() => {
+      if (!this.graph.objects.has(o.id)) return;
+      for (const componentId of [1, 2]) {
+        this.graph.emit(o.id, 'IceComponentStateChanged', { componentId, state: 'GATHERING', streamId: 1 });
+      }
+      for (const candidate of candidates) {
+        for (const m of sdp.mlines) {
+          this.graph.emit(o.id, 'IceCandidateFound', {
+            candidate: {
+              __module__: 'kurento',
+              __type__: 'IceCandidate',
+              candidate,
+              sdpMLineIndex: m.index,
+              sdpMid: m.mid,
+            },
+          });
+        }
+      }
+      this.graph.emit(o.id, 'IceGatheringDone');
+      ice.gathering = 'done';
+      this.maybeConnectIce(o);
+    });
+    return null;
+  }
+
+  /**
+   * Simulated ICE success once gathering is done, a usable remote candidate arrived and SDP is
+   * negotiated: the recorded sequence CONNECTING → NewCandidatePairSelected → CONNECTED → READY,
+   * ConnectionStateChanged and MediaStateChanged (DISCONNECTED → CONNECTED), then media flow.
+   */
+  private maybeConnectIce(o: MediaObjectState): void {
+    const ice = o.ice;
+    if (!this.opts.simulateMedia || !ice || ice.connected) return;
+    if (ice.gathering !== 'done' || !ice.remoteCandidate || !o.sdp?.remote || !o.sdp.local) return;
+    ice.connected = true;
+    const remoteCandidate = ice.remoteCandidate;
+    setImmediate(() => {
+      if (!this.graph.objects.has(o.id)) return;
+      const state = (s: string): void =>
+        this.graph.emit(o.id, 'IceComponentStateChanged', { componentId: 1, state: s, streamId: 1 });
+      state('CONNECTING');
+      this.graph.emit(o.id, 'NewCandidatePairSelected', {
+        candidatePair: {
+          __module__: 'kurento',
+          __type__: 'IceCandidatePair',
+          componentId: 1,
+          localCandidate: ice.localCandidate ?? '',
+          remoteCandidate,
+          streamId: '1',
+        },
+      });
+      state('CONNECTED');
+      state('READY');
+      this.graph.emit(o.id, 'ConnectionStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      this.graph.emit(o.id, 'MediaStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      this.recomputeFlows();
+    });
+  }
+}

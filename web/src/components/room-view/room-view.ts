@@ -1,0 +1,244 @@
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { fetchRoom } from '../../api/api.js';
+import { SignallingController } from '../../controllers/SignallingController.js';
+import { ApiError, RpcError, messageOf } from '../../errors.js';
+import { ErrorCode, type ChatMessage, type Role, type RoomSummary } from '../../protocol.js';
+import { href } from '../../router.js';
+import type { Session } from '../../session/Session.js';
+import { endReasonText, viewersText } from '../../text.js';
+import '../chat-panel/chat-panel.js';
+import type { ChatSendDetail, TheiaChatPanel } from '../chat-panel/chat-panel.js';
+import '../host-stage/host-stage.js';
+import '../viewer-stage/viewer-stage.js';
+import styles from './room-view.styles.js';
+
+/** Chat messages kept on the page; older ones scroll away for good. */
+const MAX_MESSAGES = 300;
+
+type Phase = 'joining' | 'joined' | 'failed' | 'disconnected';
+
+/**
+ * @summary One room: its title, host and viewer count, the stage (the host's camera and live
+ * controls, or the viewer's video) and the chat. Owns the page's signalling socket: it
+ * authenticates with the session's token, joins the room, and leaves by closing the socket.
+ *
+ * @csspart header - Title, host and viewer count.
+ * @csspart stage - The host or viewer stage.
+ * @csspart chat - The chat panel.
+ */
+@customElement('theia-room-view')
+export class TheiaRoomView extends LitElement {
+  static override styles = styles;
+
+  @property({ attribute: 'room-id' }) roomId = '';
+  @property({ attribute: false }) session: Session | undefined;
+
+  @state() private phase: Phase = 'joining';
+  @state() private error: string | undefined;
+  @state() private room: RoomSummary | undefined;
+  @state() private participantRole: Role = 'viewer';
+  @state() private messages: ChatMessage[] = [];
+  @state() private iceServers: RTCIceServer[] = [];
+  @state() private endNotice: string | undefined;
+  @state() private chatError: string | undefined;
+  @state() private chatSending = false;
+  /** False when trying again cannot help (the room does not exist). */
+  @state() private retryable = true;
+
+  @query('theia-chat-panel') private chatPanel: TheiaChatPanel | undefined;
+
+  readonly #signalling = new SignallingController(this);
+  #unsubscribe: Array<() => void> = [];
+  /** Bumped by every join, so the answers of an abandoned one are ignored. */
+  #joinAttempt = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback(); // opens the socket
+    const s = this.#signalling;
+    this.#unsubscribe = [
+      s.on('liveStarted', ({ liveId }) => {
+        this.#patchRoom({ live: true, liveId });
+        this.endNotice = undefined;
+      }),
+      s.on('liveEnded', ({ reason }) => {
+        this.#patchRoom({ live: false, liveId: null });
+        this.endNotice = endReasonText(reason);
+      }),
+      s.on('viewerCountChanged', ({ viewers }) => this.#patchRoom({ viewers })),
+      s.on('messageReceived', ({ message }) => this.#addMessage(message)),
+      s.on('roomClosed', ({ reason }) => {
+        this.#patchRoom({ live: false, liveId: null });
+        this.endNotice = endReasonText(reason);
+        this.#disconnected('The server closed this room. Reload the page to join again.');
+      }),
+      s.onClose(() => this.#disconnected('The connection to the server was lost.')),
+    ];
+    void this.#join();
+  }
+
+  override disconnectedCallback(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    this.#joinAttempt++;
+    super.disconnectedCallback(); // closes the socket: the server takes us out of the room
+  }
+
+  override render(): TemplateResult {
+    const room = this.room;
+    return html`
+      ${this.#renderBanner()}
+      ${
+        room
+          ? html`
+              <div class="head" part="header">
+                <h1 data-testid="room-title">${room.title}</h1>
+                ${room.live ? html`<span class="badge-live" data-testid="room-live-badge">LIVE</span>` : nothing}
+                <span class="host">hosted by <strong data-testid="room-host">${room.host.name}</strong></span>
+                <span class="viewers" data-testid="room-viewers">${viewersText(room.viewers)}</span>
+              </div>
+            `
+          : this.phase === 'joining'
+            ? html`<p class="muted">Joining the room…</p>`
+            : nothing
+      }
+      ${
+        room && this.phase === 'joined'
+          ? html`<div class="layout">
+              <div part="stage">${this.#renderStage(room)}</div>
+              <theia-chat-panel
+                part="chat"
+                .messages=${this.messages}
+                ?can-send=${this.session?.user !== undefined}
+                .hint=${this.#chatHint()}
+                .error=${this.chatError}
+                ?sending=${this.chatSending}
+                .selfId=${this.session?.user?.id}
+                @theia-chat-send=${this.#onChatSend}
+              ></theia-chat-panel>
+            </div>`
+          : nothing
+      }
+    `;
+  }
+
+  #renderBanner(): TemplateResult | typeof nothing {
+    if (!this.error) return nothing;
+    return html`<div class="banner">
+      <p class="error" role="alert" data-testid="room-error">${this.error}</p>
+      ${
+        this.phase === 'disconnected' || (this.phase === 'failed' && this.retryable)
+          ? html`<button type="button" class="secondary" data-testid="room-retry" @click=${this.#retry}>
+              Reconnect
+            </button>`
+          : nothing
+      }
+      <a href="#/">Back to the rooms</a>
+    </div>`;
+  }
+
+  #renderStage(room: RoomSummary): TemplateResult {
+    if (this.participantRole === 'host') {
+      return html`<theia-host-stage
+        .signalling=${this.#signalling}
+        .iceServers=${this.iceServers}
+        ?live=${room.live}
+      ></theia-host-stage>`;
+    }
+    return html`<theia-viewer-stage
+      .signalling=${this.#signalling}
+      .iceServers=${this.iceServers}
+      .liveId=${room.live ? room.liveId : null}
+      .notice=${this.endNotice}
+    ></theia-viewer-stage>`;
+  }
+
+  #chatHint(): TemplateResult {
+    const next = `/room/${encodeURIComponent(this.roomId)}`;
+    return html`<a href=${href({ name: 'login', next })}>Log in</a> to chat, or
+      <a href=${href({ name: 'signup', next })}>sign up</a>.`;
+  }
+
+  async #join(): Promise<void> {
+    const attempt = ++this.#joinAttempt;
+    const s = this.#signalling;
+    this.phase = 'joining';
+    this.error = undefined;
+    try {
+      const [info] = await Promise.all([fetchRoom(this.roomId), s.opened]);
+      if (attempt !== this.#joinAttempt) return;
+      this.iceServers = info.iceServers;
+      const token = this.session?.token;
+      if (token) {
+        try {
+          await s.request('authenticate', { token });
+        } catch (err) {
+          if (err instanceof RpcError && err.code === (ErrorCode.Unauthenticated as number)) {
+            // the app rebuilds this page for the anonymous visitor once the session forgets the token
+            this.session?.expire();
+            return;
+          }
+          throw err;
+        }
+      }
+      const joined = await s.request('joinRoom', { roomId: this.roomId });
+      if (attempt !== this.#joinAttempt) return;
+      this.room = joined.room;
+      this.participantRole = joined.role;
+      this.messages = joined.messages.slice(-MAX_MESSAGES);
+      this.phase = 'joined';
+    } catch (err) {
+      if (attempt !== this.#joinAttempt) return;
+      this.phase = 'failed';
+      this.error = messageOf(err);
+      this.retryable = !(err instanceof ApiError && err.status === 404);
+    }
+  }
+
+  readonly #retry = (): void => {
+    this.#signalling.connect();
+    void this.#join();
+  };
+
+  #disconnected(reason: string): void {
+    if (this.phase === 'failed') return; // #join reports its own failure
+    this.#joinAttempt++;
+    this.phase = 'disconnected';
+    this.error = reason;
+  }
+
+  #patchRoom(patch: Partial<RoomSummary>): void {
+    if (this.room) this.room = { ...this.room, ...patch };
+  }
+
+  #addMessage(message: ChatMessage): void {
+    if (this.messages.some((m) => m.id === message.id)) return;
+    this.messages = [...this.messages, message].slice(-MAX_MESSAGES);
+  }
+
+  readonly #onChatSend = (event: CustomEvent<ChatSendDetail>): void => {
+    void this.#sendMessage(event.detail.text);
+  };
+
+  async #sendMessage(text: string): Promise<void> {
+    this.chatSending = true;
+    this.chatError = undefined;
+    try {
+      const { message } = await this.#signalling.request('sendMessage', { text });
+      this.#addMessage(message);
+      this.chatSending = false;
+      await this.updateComplete;
+      this.chatPanel?.clearDraft();
+    } catch (err) {
+      this.chatError = messageOf(err);
+    } finally {
+      this.chatSending = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'theia-room-view': TheiaRoomView;
+  }
+}

@@ -1,0 +1,96 @@
+import { css } from 'lit';
+import { sharedStyles } from '../../styles/shared.styles.js';
+
+export default [
+  sharedStyles,
+  css`
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 0.75rem;
+    }
+    .screen {
+      position: relative;
+      aspect-ratio: 16 / 9;
+      background: var(--theia-stage);
+      border-radius: 12px;
+      overflow: hidden;
+      display: grid;
+      place-items: center;
+    }
+    video {
+      width: 100%;
+      height: 100%;
+      object-fit: contain;
+    }
+    .overlay {
+      position: absolute;
+      inset: 0;
+      display: grid;
+      place-content: center;
+      gap: 0.5rem;
+      text-align: center;
+      color: #e4e5ec;
+      padding: 1rem;
+      pointer-events: none;
+    }
+    .overlay button {
+      pointer-events: auto;
+      justify-self: center;
+    }
+    .state {
+      font-size: 1.15rem;
+      font-weight: 600;
+    }
+    .spinner {
+      justify-self: center;
+      width: 2rem;
+      height: 2rem;
+      border-radius: 50%;
+      border: 3px solid rgb(255 255 255 / 0.25);
+      border-top-color: white;
+      animation: spin 0.9s linear infinite;
+    }
+    @keyframes spin {
+      to {
+        transform: rotate(360deg);
+      }
+    }
+    @media (prefers-reduced-motion: reduce) {
+      .spinner {
+        animation: none;
+      }
+    }
+    .badge {
+      position: absolute;
+      top: 0.75rem;
+      left: 0.75rem;
+      padding: 0.25rem 0.6rem;
+      border-radius: 6px;
+      font-weight: 700;
+      font-size: 0.85rem;
+      background: var(--theia-live);
+      color: white;
+    }
+    .unmute {
+      position: absolute;
+      bottom: 0.75rem;
+      right: 0.75rem;
+    }
+    .bar {
+      display: flex;
+      align-items: center;
+      gap: 1rem;
+      font-size: 0.9rem;
+    }
+    .bar .media {
+      margin-left: auto;
+    }
+    .media.connected {
+      color: var(--theia-ok);
+    }
+    .media.failed {
+      color: var(--theia-error);
+    }
+  `,
+];

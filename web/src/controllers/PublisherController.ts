@@ -1,0 +1,258 @@
+/**
+ * The host's side of a live: the camera and microphone (getUserMedia), and the send-only
+ * RTCPeerConnection to the room's WebRtcEndpoint. `goLive()` is `startLive` then `publishVideo`
+ * with the camera tracks; `stop()` is `stopLive`. The camera stays on between lives for the preview.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ClientErrorCode, RpcError, TheiaClientError, messageOf } from '../errors.js';
+import { ErrorCode, type NotificationParams } from '../protocol.js';
+import { endReasonText } from '../text.js';
+import { WebRtcConnection } from '../webrtc/WebRtcConnection.js';
+import type { SignallingController } from './SignallingController.js';
+
+/** The camera: `failed` leaves the reason in `cameraError`. */
+export type CameraState = 'off' | 'starting' | 'on' | 'failed';
+
+/** The host's live, as this window knows it. `live` means the server answered `publishVideo`. */
+export type PublishState = 'offline' | 'starting' | 'live' | 'stopping';
+
+export interface PublisherOptions {
+  signalling: () => SignallingController | undefined;
+  iceServers: () => RTCIceServer[];
+}
+
+/** Says what to do about a getUserMedia failure (W3C Media Capture, DOMException names). */
+function cameraErrorText(err: unknown): string {
+  const name = err instanceof DOMException ? err.name : '';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return 'Camera and microphone are blocked. Allow them for this site (the icon in the address bar), then try again.';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'No camera or microphone was found. Connect one and try again.';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'The camera or microphone is busy (another app may be using it). Close that app and try again.';
+    default:
+      return `The camera could not start: ${messageOf(err)}`;
+  }
+}
+
+/** Owns the host's camera stream and publishing peer connection; released when the host disconnects. */
+export class PublisherController implements ReactiveController {
+  readonly #host: ReactiveControllerHost;
+  readonly #options: PublisherOptions;
+  #connected = false;
+  #stream: MediaStream | undefined;
+  #camera: CameraState = 'off';
+  #cameraError: string | undefined;
+  #state: PublishState = 'offline';
+  #media: RTCPeerConnectionState | undefined;
+  #error: string | undefined;
+  #notice: string | undefined;
+  #connection: WebRtcConnection | undefined;
+  /** Bumped by every go-live and stop, so a stale attempt notices it was overtaken. */
+  #attempt = 0;
+  #unsubscribe: Array<() => void> = [];
+
+  constructor(host: ReactiveControllerHost, options: PublisherOptions) {
+    this.#host = host;
+    this.#options = options;
+    host.addController(this);
+  }
+
+  get stream(): MediaStream | undefined {
+    return this.#stream;
+  }
+  get camera(): CameraState {
+    return this.#camera;
+  }
+  get cameraError(): string | undefined {
+    return this.#cameraError;
+  }
+  get state(): PublishState {
+    return this.#state;
+  }
+  /** `connectionState` of the publishing peer connection; undefined when there is none. */
+  get media(): RTCPeerConnectionState | undefined {
+    return this.#media;
+  }
+  /** The last failure (server error, `mediaError`), for the person to read. */
+  get error(): string | undefined {
+    return this.#error;
+  }
+  /** How the last live ended when this window did not end it. */
+  get notice(): string | undefined {
+    return this.#notice;
+  }
+
+  hostConnected(): void {
+    this.#connected = true;
+    const signalling = this.#options.signalling();
+    if (signalling) {
+      this.#unsubscribe = [
+        signalling.on('liveEnded', (p) => this.#onLiveEnded(p)),
+        signalling.on('mediaError', (p) => this.#onMediaError(p)),
+        signalling.onClose(() => this.#endLocally('The connection to the server was lost.')),
+      ];
+    }
+    void this.startCamera();
+  }
+
+  hostDisconnected(): void {
+    this.#connected = false;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    this.#attempt++;
+    this.#closeConnection();
+    this.#state = 'offline';
+    this.#stopCamera();
+  }
+
+  /** Turns the camera and microphone on for the preview (again, after a failure). */
+  async startCamera(): Promise<void> {
+    if (this.#camera === 'starting' || this.#camera === 'on') return;
+    this.#camera = 'starting';
+    this.#cameraError = undefined;
+    this.#update();
+    try {
+      if (!navigator.mediaDevices?.getUserMedia) {
+        throw new TheiaClientError(
+          ClientErrorCode.Aborted,
+          'This page cannot use the camera: open it over https:// (or on localhost).',
+        );
+      }
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: true,
+        video: { width: 1280, height: 720 },
+      });
+      if (!this.#connected) {
+        for (const track of stream.getTracks()) track.stop();
+        return;
+      }
+      this.#stream = stream;
+      this.#camera = 'on';
+    } catch (err) {
+      if (!this.#connected) return;
+      this.#camera = 'failed';
+      this.#cameraError = err instanceof TheiaClientError ? err.message : cameraErrorText(err);
+    }
+    this.#update();
+  }
+
+  /** `startLive`, then sends the camera with `publishVideo`. Errors end up in `error`. */
+  async goLive(): Promise<void> {
+    const signalling = this.#options.signalling();
+    const stream = this.#stream;
+    if (this.#state !== 'offline' || !stream || !signalling) return;
+    const attempt = ++this.#attempt;
+    this.#state = 'starting';
+    this.#error = undefined;
+    this.#notice = undefined;
+    this.#update();
+    let started = false;
+    try {
+      await signalling.request('startLive', {});
+      started = true;
+      if (attempt !== this.#attempt) return;
+      const connection = new WebRtcConnection({
+        signalling,
+        endpoint: 'publish',
+        iceServers: this.#options.iceServers(),
+        onStateChange: (state) => {
+          this.#media = state;
+          this.#update();
+        },
+      });
+      this.#connection = connection;
+      this.#media = connection.pc.connectionState;
+      for (const track of stream.getTracks()) {
+        connection.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      }
+      await connection.negotiate('publishVideo');
+      if (attempt !== this.#attempt) return;
+      this.#state = 'live';
+    } catch (err) {
+      if (attempt !== this.#attempt) return;
+      this.#closeConnection();
+      this.#state = 'offline';
+      this.#error = messageOf(err);
+      // a live without the host's video would leave viewers waiting: end it
+      if (started) signalling.request('stopLive', {}).catch(() => undefined);
+    } finally {
+      this.#update();
+    }
+  }
+
+  /** Ends the live (`stopLive`) and closes the peer connection; the camera stays on. */
+  async stop(): Promise<void> {
+    const signalling = this.#options.signalling();
+    if (this.#state === 'offline' || this.#state === 'stopping' || !signalling) return;
+    this.#attempt++;
+    this.#state = 'stopping';
+    this.#error = undefined;
+    this.#update();
+    try {
+      await signalling.request('stopLive', {});
+    } catch (err) {
+      // "not live" means it has ended already, which is what we wanted
+      if (!(err instanceof RpcError && err.code === (ErrorCode.InvalidState as number)))
+        this.#error = messageOf(err);
+    } finally {
+      this.#closeConnection();
+      this.#state = 'offline';
+      this.#update();
+    }
+  }
+
+  /** Ends a live another window of this user started (the server allows it to the owner). */
+  async stopElsewhere(): Promise<void> {
+    const signalling = this.#options.signalling();
+    if (!signalling) return;
+    this.#error = undefined;
+    try {
+      await signalling.request('stopLive', {});
+    } catch (err) {
+      this.#error = messageOf(err);
+    }
+    this.#update();
+  }
+
+  #onLiveEnded({ reason }: NotificationParams['liveEnded']): void {
+    if (this.#state === 'offline' || this.#state === 'stopping') return; // ours, or not ours
+    this.#endLocally(undefined, endReasonText(reason));
+  }
+
+  #onMediaError({ endpoint, message }: NotificationParams['mediaError']): void {
+    if (endpoint === 'receive') return;
+    this.#error = message;
+    this.#update();
+  }
+
+  #endLocally(error?: string, notice?: string): void {
+    if (this.#state === 'offline') return;
+    this.#attempt++;
+    this.#closeConnection();
+    this.#state = 'offline';
+    if (error) this.#error = error;
+    if (notice) this.#notice = notice;
+    this.#update();
+  }
+
+  #closeConnection(): void {
+    this.#connection?.close();
+    this.#connection = undefined;
+    this.#media = undefined;
+  }
+
+  #stopCamera(): void {
+    for (const track of this.#stream?.getTracks() ?? []) track.stop();
+    this.#stream = undefined;
+    this.#camera = 'off';
+  }
+
+  #update(): void {
+    if (this.#connected) this.#host.requestUpdate();
+  }
+}
