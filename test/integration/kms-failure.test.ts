@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { ErrorCode } from '../../src/signalling/protocol.js';
 import { FakeKms } from '../support/FakeKms.js';
 import { RpcClient } from '../support/RpcClient.js';
-import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
+import { chromeOffer } from '../support/sdp.js';
 import { tempDir } from '../support/tempDir.js';
 import { NEEDS_FAKE, startTheia, type Theia } from '../support/theia.js';
 
@@ -17,20 +17,8 @@ describe('KMS going away', { skip: NEEDS_FAKE }, () => {
   beforeEach(async () => (theia = await startTheia()));
   afterEach(() => theia.close());
 
-  async function liveRoom() {
-    const host = await theia.signUp();
-    const hostWs = await theia.connect(host.token);
-    await hostWs.request('joinRoom', { roomId: host.roomId });
-    const { liveId } = await hostWs.request<{ liveId: string }>('startLive');
-    await hostWs.request('publishVideo', { sdpOffer: chromeOffer });
-    const viewer = await theia.connect();
-    await viewer.request('joinRoom', { roomId: host.roomId });
-    await viewer.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
-    return { host, hostWs, viewer, liveId };
-  }
-
   test('KMS crashing ends lives with mediaError, the app stays up, and serves again once KMS is back', async () => {
-    const { host, hostWs, viewer, liveId } = await liveRoom();
+    const { host, hostWs, viewer, liveId } = await theia.goLive();
     const lost = once(theia.app.kms, 'lost');
     await theia.fake!.stop();
     await lost;
@@ -60,7 +48,7 @@ describe('KMS going away', { skip: NEEDS_FAKE }, () => {
   });
 
   test('a dropped connection to a KMS that kept running: leftover pipelines are released on reconnect', async () => {
-    const { hostWs } = await liveRoom();
+    const { hostWs } = await theia.goLive();
     const lost = once(theia.app.kms, 'lost');
     const ready = once(theia.app.kms, 'ready');
     theia.fake!.dropConnections(); // KMS keeps its objects

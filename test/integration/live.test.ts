@@ -159,14 +159,7 @@ describe('going live and watching over WebRTC', () => {
   });
 
   test('the host disconnecting ends the live and releases its pipeline', async () => {
-    const host = await theia.signUp();
-    const hostWs = await theia.connect(host.token);
-    await hostWs.request('joinRoom', { roomId: host.roomId });
-    const { liveId } = await hostWs.request<{ liveId: string }>('startLive');
-    await hostWs.request('publishVideo', { sdpOffer: chromeOffer });
-    const viewer = await theia.connect();
-    await viewer.request('joinRoom', { roomId: host.roomId });
-    await viewer.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
+    const { host, hostWs, viewer, liveId } = await theia.goLive();
     hostWs.socket.terminate();
     assert.deepEqual(await viewer.next('liveEnded'), { roomId: host.roomId, liveId, reason: 'hostLeft' });
     await eventually(async () => assert.deepEqual(await theia.inspector.pipelines(theia.pipelinePrefix), []));

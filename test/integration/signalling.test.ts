@@ -165,3 +165,23 @@ describe('chat', () => {
     );
   });
 });
+
+describe('heartbeat', () => {
+  let theia: Theia;
+  before(async () => (theia = await startTheia({ env: { WS_HEARTBEAT_MS: '100' } })));
+  after(() => theia.close());
+
+  test('a socket that stops answering pings is dropped and leaves its room, ending its live', async () => {
+    const { host, hostWs, viewer, liveId } = await theia.goLive();
+    // a live client answers pings by itself (the ws library, like browsers); a dead one does not
+    hostWs.socket.pause();
+    assert.deepEqual(await viewer.next('liveEnded', () => true, 2000), {
+      roomId: host.roomId,
+      liveId,
+      reason: 'hostLeft',
+    });
+    // the viewer, which answers, is still connected and in the room
+    assert.equal((await viewer.request<{ role: string }>('joinRoom', { roomId: host.roomId })).role, 'viewer');
+    hostWs.socket.terminate(); // paused, it would never see the server's close
+  });
+});

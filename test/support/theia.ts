@@ -9,6 +9,7 @@ import type { RoomManagerOptions } from '../../src/rooms/RoomManager.js';
 import { FakeKms } from './FakeKms.js';
 import { KmsInspector } from './KmsInspector.js';
 import { RpcClient } from './RpcClient.js';
+import { chromeOffer, chromeRecvOnlyOffer } from './sdp.js';
 import { tempDir } from './tempDir.js';
 
 /** The real KMS under test, when `npm run test:kms` set one. */
@@ -33,6 +34,13 @@ export interface Theia {
   signUp(name?: string): Promise<{ user: { id: string; name: string }; token: string; roomId: string }>;
   /** A signalling socket, authenticated when `token` is given. */
   connect(token?: string): Promise<RpcClient>;
+  /** A new host goes live and publishes; an anonymous viewer joins and receives. */
+  goLive(): Promise<{
+    host: Awaited<ReturnType<Theia['signUp']>>;
+    hostWs: RpcClient;
+    viewer: RpcClient;
+    liveId: string;
+  }>;
   /** fetch against the app with JSON. */
   api(
     path: string,
@@ -83,7 +91,7 @@ export async function startTheia(
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
 
-  return {
+  const theia: Theia = {
     app,
     fake,
     kmsUri,
@@ -98,6 +106,17 @@ export async function startTheia(
       const me = await api('/api/me', { token: res.body.token });
       return { user: res.body.user, token: res.body.token, roomId: me.body.roomId };
     },
+    async goLive() {
+      const host = await theia.signUp();
+      const hostWs = await theia.connect(host.token);
+      await hostWs.request('joinRoom', { roomId: host.roomId });
+      const { liveId } = await hostWs.request<{ liveId: string }>('startLive');
+      await hostWs.request('publishVideo', { sdpOffer: chromeOffer });
+      const viewer = await theia.connect();
+      await viewer.request('joinRoom', { roomId: host.roomId });
+      await viewer.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
+      return { host, hostWs, viewer, liveId };
+    },
     async connect(token) {
       const c = await RpcClient.connect(url.replace(/^http/, 'ws') + '/ws', token);
       connections.push(c);
@@ -111,4 +130,5 @@ export async function startTheia(
       await tmp.remove();
     },
   };
+  return theia;
 }

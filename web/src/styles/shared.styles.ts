@@ -83,3 +83,26 @@ export const sharedStyles = css`
     border-radius: 4px;
   }
 `;
+
+/** The 16:9 stage that holds a host's preview or a viewer's video. */
+export const stageStyles = css`
+  :host {
+    display: flex;
+    flex-direction: column;
+    gap: 0.75rem;
+  }
+  .screen {
+    position: relative;
+    aspect-ratio: 16 / 9;
+    background: var(--theia-stage);
+    border-radius: 12px;
+    overflow: hidden;
+    display: grid;
+    place-items: center;
+  }
+  video {
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+  }
+`;

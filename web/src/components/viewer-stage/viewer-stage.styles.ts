@@ -1,27 +1,11 @@
 import { css } from 'lit';
-import { sharedStyles } from '../../styles/shared.styles.js';
+import { sharedStyles, stageStyles } from '../../styles/shared.styles.js';
 
 export default [
   sharedStyles,
+  stageStyles,
   css`
-    :host {
-      display: flex;
-      flex-direction: column;
-      gap: 0.75rem;
-    }
-    .screen {
-      position: relative;
-      aspect-ratio: 16 / 9;
-      background: var(--theia-stage);
-      border-radius: 12px;
-      overflow: hidden;
-      display: grid;
-      place-items: center;
-    }
     video {
-      width: 100%;
-      height: 100%;
-      object-fit: contain;
     }
     .overlay {
       position: absolute;
