@@ -39,12 +39,50 @@ export class KmsObject {
   /** @param onError receives subscribe/unsubscribe failures kurento-client emits as `error`. */
   constructor(proxy: KurentoMediaObject, onError: (err: unknown) => void) {
     this.proxy = proxy;
-    // kurento-client's 'newListener' hook would refuse 'error' (not a KMS event type); add the
-    // listener with the hook detached, then put the hook back
-    const hooks = proxy.listeners('newListener') as Array<(...args: unknown[]) => void>;
+    KmsObject.#listenForErrors(proxy, onError);
+    // a successful release() removes every listener, ours too, and then unsubscribes each KMS event,
+    // which fails for the released object: listen again at once ('release' itself is kept)
+    proxy.on('release', () => KmsObject.#listenForErrors(proxy, onError));
+  }
+
+  static #listenForErrors(proxy: KurentoMediaObject, onError: (err: unknown) => void): void {
+    if (proxy.listeners('error').includes(onError)) return;
+    // kurento-client's 'newListener' hook would refuse 'error' (not a KMS event type) by throwing
+    KmsObject.#withHooksDetached(proxy, () => proxy.on('error', onError));
+  }
+
+  /**
+   * Runs `change` with kurento-client's 'newListener' and 'removeListener' hooks (which subscribe
+   * and unsubscribe KMS events, and throw for names that are not KMS events) taken off the proxy.
+   */
+  static #withHooksDetached(proxy: KurentoMediaObject, change: () => void): void {
+    type Hook = (...args: unknown[]) => void;
+    const onNew = proxy.listeners('newListener') as Hook[];
+    const onRemove = proxy.listeners('removeListener') as Hook[];
     proxy.removeAllListeners('newListener');
-    proxy.on('error', onError);
-    for (const hook of hooks) proxy.on('newListener', hook);
+    proxy.removeAllListeners('removeListener');
+    try {
+      change();
+    } finally {
+      for (const hook of onRemove) proxy.on('removeListener', hook); // no 'newListener' hook yet: not seen
+      for (const hook of onNew) proxy.on('newListener', hook);
+    }
+  }
+
+  /**
+   * Drops every KMS event listener without sending `unsubscribe`: for an object about to be
+   * released, whose subscriptions KMS drops with it. (kurento-client would otherwise unsubscribe
+   * each event after the release, one request per event, failing if the connection is gone.)
+   */
+  forgetEvents(): void {
+    const proxy = this.proxy;
+    KmsObject.#withHooksDetached(proxy, () => {
+      for (const event of proxy.eventNames()) {
+        if (typeof event !== 'string' || event.startsWith('_') || event === 'error' || event === 'release')
+          continue;
+        proxy.removeAllListeners(event);
+      }
+    });
   }
 
   /** The KMS object id, e.g. `<uuid>_kurento.MediaPipeline/<uuid>_kurento.WebRtcEndpoint`. */
@@ -184,6 +222,14 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       // pitfall 4: reconnect-core emits 'error' for refused connections; unhandled, it kills the process
       client._re.on('error', (err: Error) => this.#log.debug({ err }, 'KMS socket error'));
       client.on('error', (err: Error) => this.#log.debug({ err }, 'kurento-client error'));
+      // reconnect-core listens for only the first 'error' of each socket stream; a second one (e.g.
+      // ECONNRESET on a write after KMS vanished) would be unhandled and kill the process
+      const guard = (con: EventEmitter | undefined): void => {
+        if (con && !con.listeners('error').includes(this.#onSocketError))
+          con.on('error', this.#onSocketError);
+      };
+      guard((client._re as unknown as { _connection?: EventEmitter })._connection);
+      client._re.on('connect', guard);
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
@@ -194,6 +240,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       }, this.#opts.callTimeoutMs);
     });
   }
+
+  readonly #onSocketError = (err: Error): void => this.#log.debug({ err }, 'KMS socket error');
 
   #watch(client: KurentoClientInstance): void {
     const lost = (why: string) => () => {
@@ -396,6 +444,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
    */
   release(object: KmsObject): void {
     if (this.#state !== 'ready') return; // a lost KMS took the object with it; a reconnect sweeps leftovers
+    object.forgetEvents();
     const done: Promise<void> = this.invoke(object, 'release')
       .catch((err: unknown) => this.#log.warn({ err, objectId: object.id }, 'release failed'))
       .finally(() => this.#releasing.delete(done));

@@ -146,7 +146,7 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const conn of this.#connections.values()) conn.close();
+    for (const conn of this.#connections.values()) conn.close(false); // released with the pipeline
     this.#connections.clear();
     this.#viewers.clear();
     this.#kms.release(this.#pipeline);

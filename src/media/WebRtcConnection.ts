@@ -108,11 +108,14 @@ export class WebRtcConnection {
     return answer;
   }
 
-  /** Releases the endpoint. Idempotent. */
-  close(): void {
+  /**
+   * Stops the connection and releases its endpoint, unless `releaseEndpoint` is false (the caller
+   * releases the whole pipeline, which takes the endpoint with it). Idempotent.
+   */
+  close(releaseEndpoint = true): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
-    if (this.#endpoint) this.#kms.release(this.#endpoint);
+    if (this.#endpoint && releaseEndpoint) this.#kms.release(this.#endpoint);
   }
 }

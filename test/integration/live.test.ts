@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../src/signalling/protocol.js';
 import type { RpcClient } from '../support/RpcClient.js';
 import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
+import { KmsInspector } from '../support/KmsInspector.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
 const CANDIDATE = {
@@ -210,5 +211,32 @@ describe('going live and watching over WebRTC', () => {
     // the live goes on: a good offer works
     await hostWs.request('publishVideo', { sdpOffer: chromeOffer });
     await hostWs.request('stopLive');
+  });
+});
+
+describe('shutdown', () => {
+  test('closing the app with a live room of many viewers releases every KMS object and does not crash', async () => {
+    const theia = await startTheia();
+    const { host } = await theia.goLive();
+    const viewers = await Promise.all(Array.from({ length: 40 }, () => theia.connect()));
+    await Promise.all(
+      viewers.map(async (v) => {
+        await v.request('joinRoom', { roomId: host.roomId });
+        await v.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
+      }),
+    );
+    // a few viewers leave just before the shutdown, so releases are still in flight during it
+    for (const v of viewers.slice(0, 10)) void v.request('leaveRoom').catch(() => undefined);
+    const roomClosed = viewers[20]!.next('roomClosed');
+    const prefix = theia.pipelinePrefix;
+    const inspector = await KmsInspector.connect(theia.kmsUri);
+    try {
+      await theia.app.close();
+      assert.deepEqual(await roomClosed, { roomId: host.roomId, reason: 'shutdown' });
+      assert.deepEqual(await inspector.pipelines(prefix), []);
+    } finally {
+      inspector.close();
+      await theia.close();
+    }
   });
 });

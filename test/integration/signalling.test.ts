@@ -181,7 +181,10 @@ describe('heartbeat', () => {
       reason: 'hostLeft',
     });
     // the viewer, which answers, is still connected and in the room
-    assert.equal((await viewer.request<{ role: string }>('joinRoom', { roomId: host.roomId })).role, 'viewer');
+    assert.equal(
+      (await viewer.request<{ role: string }>('joinRoom', { roomId: host.roomId })).role,
+      'viewer',
+    );
     hostWs.socket.terminate(); // paused, it would never see the server's close
   });
 });
