@@ -21,8 +21,13 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
   readonly #pipeline: KmsObject;
   readonly #log: Logger;
   readonly #connections = new Map<string, WebRtcConnection>();
+  /** Keys of receive-only connections. */
   readonly #viewers = new Set<string>();
+  /** The program source each viewer is connected from. */
+  readonly #fedBy = new Map<string, KmsObject>();
   #publisherKey: string | undefined;
+  /** The program feed: what viewers see (solo: the publisher's endpoint, once negotiated). */
+  #program: KmsObject | undefined;
   #closed = false;
 
   private constructor(
@@ -64,16 +69,11 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
     return this.#pipeline.id;
   }
 
-  /** The program feed: what viewers see (solo: the publisher's endpoint). */
-  get #program(): KmsObject | undefined {
-    return this.#publisherKey ? this.#connections.get(this.#publisherKey)?.endpoint : undefined;
-  }
-
   #fresh(key: string): WebRtcConnection {
     this.#assertOpen();
     const existing = this.#connections.get(key);
     if (existing && !existing.started) return existing; // holds candidates that came before the offer
-    existing?.close();
+    if (existing) this.#drop(key, existing);
     const conn = new WebRtcConnection(this.#kms, key, this.#log);
     this.#connections.set(key, conn);
     return conn;
@@ -81,18 +81,17 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
 
   async publish(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
     const conn = this.#fresh(key);
-    this.#publisherKey = key;
     try {
       const answer = await conn.negotiate(this.#pipeline, sdpOffer, onCandidate);
       this.#assertOpen();
-      const endpoint = conn.endpoint!;
-      await Promise.all(
-        [...this.#viewers].map((v) => {
-          const sink = this.#connections.get(v)?.endpoint;
-          return sink ? this.#kms.connect(endpoint, sink) : Promise.resolve();
-        }),
-      );
-      this.#log.info({ key }, 'publisher connected');
+      if (this.#connections.get(key) !== conn)
+        throw new InvalidStateError('A newer offer replaced this one.');
+      this.#publisherKey = key;
+      this.#program = conn.endpoint;
+      const fed = await Promise.allSettled([...this.#viewers].map((v) => this.#feed(v)));
+      for (const r of fed)
+        if (r.status === 'rejected') this.#log.warn({ err: r.reason }, 'could not feed a viewer');
+      this.#log.info({ key, viewers: this.#viewers.size }, 'publisher connected');
       return answer;
     } catch (err) {
       this.#drop(key, conn);
@@ -102,16 +101,29 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
 
   async receive(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
     const conn = this.#fresh(key);
+    this.#viewers.add(key);
     try {
-      const answer = await conn.negotiate(this.#pipeline, sdpOffer, onCandidate, async (endpoint) => {
-        const program = this.#program;
-        if (program) await this.#kms.connect(program, endpoint);
-      });
-      this.#assertOpen();
-      this.#viewers.add(key);
-      return answer;
+      return await conn.negotiate(this.#pipeline, sdpOffer, onCandidate, () => this.#feed(key));
     } catch (err) {
       this.#drop(key, conn);
+      throw err;
+    }
+  }
+
+  /**
+   * Connects the program to viewer `key`, unless there is no program or no endpoint yet, or it is
+   * fed by this program already. Runs from both sides (a viewer's endpoint appearing, a publisher
+   * going on air); the check and the mark happen before any await, so each pair connects once.
+   */
+  async #feed(key: string): Promise<void> {
+    const program = this.#program;
+    const sink = this.#connections.get(key)?.endpoint;
+    if (!program || !sink || this.#fedBy.get(key) === program) return;
+    this.#fedBy.set(key, program);
+    try {
+      await this.#kms.connect(program, sink);
+    } catch (err) {
+      if (this.#fedBy.get(key) === program) this.#fedBy.delete(key);
       throw err;
     }
   }
@@ -133,9 +145,14 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
 
   #drop(key: string, conn: WebRtcConnection): void {
     conn.close();
-    if (this.#connections.get(key) === conn) this.#connections.delete(key);
+    if (this.#connections.get(key) !== conn) return; // replaced already
+    this.#connections.delete(key);
     this.#viewers.delete(key);
-    if (this.#publisherKey === key && !this.#connections.has(key)) this.#publisherKey = undefined;
+    this.#fedBy.delete(key);
+    if (this.#publisherKey === key) {
+      this.#publisherKey = undefined;
+      this.#program = undefined;
+    }
   }
 
   #assertOpen(): void {
@@ -149,6 +166,8 @@ export class RoomPipeline extends EventEmitter<Events> implements LiveMedia {
     for (const conn of this.#connections.values()) conn.close(false); // released with the pipeline
     this.#connections.clear();
     this.#viewers.clear();
+    this.#fedBy.clear();
+    this.#program = undefined;
     this.#kms.release(this.#pipeline);
     this.#log.debug('pipeline released');
     this.emit('@close');

@@ -277,17 +277,18 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /**
    * A participant watches the live: returns the SDP answer of its receive-only WebRtcEndpoint.
-   * @throws InvalidStateError when not live.
+   * Viewers joining at once negotiate in parallel, outside the room's queue: the media graph keeps
+   * itself consistent (a live ending or the viewer leaving meanwhile fails the call and releases
+   * the endpoint).
+   * @throws InvalidStateError when not live, or when the live ends or `p` leaves meanwhile.
    */
-  receive(p: Participant, sdpOffer: string): Promise<string> {
-    return this.#queue.push(() => {
-      this.#requireMember(p);
-      const live = this.#live;
-      if (!live) throw new InvalidStateError('This room is not live yet; wait for liveStarted.');
-      return live.media.receive(mediaKey(p, 'receive'), sdpOffer, (candidate) =>
-        p.notify('iceCandidate', { endpoint: 'receive', candidate }),
-      );
-    });
+  async receive(p: Participant, sdpOffer: string): Promise<string> {
+    this.#requireMember(p);
+    const live = this.#live;
+    if (!live) throw new InvalidStateError('This room is not live yet; wait for liveStarted.');
+    return await live.media.receive(mediaKey(p, 'receive'), sdpOffer, (candidate) =>
+      p.notify('iceCandidate', { endpoint: 'receive', candidate }),
+    );
   }
 
   /** Passes a browser's ICE candidate to the media server (queued there until its endpoint exists). */

@@ -191,6 +191,36 @@ describe('going live and watching over WebRTC', () => {
     await eventually(async () => assert.deepEqual(await theia.inspector.pipelines(theia.pipelinePrefix), []));
   });
 
+  test('viewers negotiating at once while the host publishes are each fed by the program exactly once', async () => {
+    const host = await theia.signUp();
+    const hostWs = await theia.connect(host.token);
+    await hostWs.request('joinRoom', { roomId: host.roomId });
+    await hostWs.request('startLive');
+    const viewers = await Promise.all(Array.from({ length: 20 }, () => theia.connect()));
+    await Promise.all(viewers.map((v) => v.request('joinRoom', { roomId: host.roomId })));
+    const connectsBefore = theia.fake?.calls({ operation: 'connect' }).length ?? 0;
+    const receiving = viewers.map((v) => v.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer }));
+    const publishing = hostWs.request('publishVideo', { sdpOffer: chromeOffer });
+    await Promise.all([...receiving, publishing]);
+    await eventually(async () =>
+      assert.deepEqual(await theia.inspector.elements(theia.pipelinePrefix), {
+        MediaPipeline: 1,
+        WebRtcEndpoint: 21,
+      }),
+    );
+    if (theia.fake) {
+      const video = theia.fake.connections().filter((c) => c.mediaType === 'VIDEO');
+      assert.equal(new Set(video.map((c) => c.source)).size, 1, 'one program source');
+      assert.equal(new Set(video.map((c) => c.sink)).size, 20, 'every viewer fed');
+      assert.equal(
+        theia.fake.calls({ operation: 'connect' }).length - connectsBefore,
+        20,
+        'no viewer connected twice',
+      );
+    }
+    await hostWs.request('stopLive');
+  });
+
   test('an offer KMS cannot parse is a MediaError with the Kurento code, and leaks no endpoint', async () => {
     const host = await theia.signUp();
     const hostWs = await theia.connect(host.token);
