@@ -53,6 +53,23 @@ export interface RoomContext {
 
 const mediaKey = (p: Participant, kind: EndpointKind): string => `${p.id}:${kind}`;
 
+/** A stored room as the room list shows it; `state` is what only an active Room knows. */
+export function roomSummary(
+  store: Store,
+  record: RoomRecord,
+  state: { liveId: string | null; viewers: number } = { liveId: null, viewers: 0 },
+): RoomSummary {
+  const owner = store.userById(record.ownerId);
+  return {
+    id: record.id,
+    title: record.title,
+    host: { id: record.ownerId, name: owner?.name ?? '' },
+    live: state.liveId !== null,
+    liveId: state.liveId,
+    viewers: state.viewers,
+  };
+}
+
 function toChatMessage(m: MessageRecord): ChatMessage {
   return {
     id: m.id,
@@ -65,6 +82,8 @@ function toChatMessage(m: MessageRecord): ChatMessage {
 
 export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
+  /** A room's owner never changes: kept here so roles need no store look-up. */
+  readonly #ownerId: string;
   readonly #ctx: RoomContext;
   readonly #log: Logger;
   readonly #queue = new SerialQueue();
@@ -74,14 +93,9 @@ export class Room extends EventEmitter<RoomEvents> {
   constructor(record: RoomRecord, ctx: RoomContext) {
     super();
     this.id = record.id;
+    this.#ownerId = record.ownerId;
     this.#ctx = ctx;
     this.#log = ctx.log.child({ roomId: record.id });
-  }
-
-  get #record(): RoomRecord {
-    const record = this.#ctx.store.roomById(this.id);
-    if (!record) throw new Error(`room ${this.id} vanished from the store`);
-    return record;
   }
 
   /** True while a live runs. */
@@ -106,20 +120,16 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   summary(): RoomSummary {
-    const record = this.#record;
-    const owner = this.#ctx.store.userById(record.ownerId);
-    return {
-      id: record.id,
-      title: record.title,
-      host: { id: record.ownerId, name: owner?.name ?? '' },
-      live: this.live,
+    const record = this.#ctx.store.roomById(this.id);
+    if (!record) throw new Error(`room ${this.id} vanished from the store`);
+    return roomSummary(this.#ctx.store, record, {
       liveId: this.#live?.record.id ?? null,
       viewers: this.viewers,
-    };
+    });
   }
 
   #roleOf(p: Participant): Role {
-    return p.user !== undefined && p.user.id === this.#record.ownerId ? 'host' : 'viewer';
+    return p.user !== undefined && p.user.id === this.#ownerId ? 'host' : 'viewer';
   }
 
   #broadcast<M extends NotificationMethod>(method: M, params: NotificationParams[M]): void {
@@ -224,7 +234,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Ends the live on behalf of its owner from outside a connection (REST). */
   stopLiveByOwner(userId: string): Promise<void> {
     return this.#queue.push(async () => {
-      if (this.#record.ownerId !== userId)
+      if (this.#ownerId !== userId)
         throw new ForbiddenError('Only the owner of this room can stop its live.');
       if (!this.#live) throw new InvalidStateError('This room is not live.');
       await this.#endLive('stopped');

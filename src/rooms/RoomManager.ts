@@ -10,7 +10,7 @@ import type { ChatMessage, EndReason, Role, RoomSummary } from '../signalling/pr
 import type { Store } from '../store/Store.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
-import { Room } from './Room.js';
+import { Room, roomSummary } from './Room.js';
 
 export interface RoomManagerOptions {
   /** Chat messages one user may send per `chatWindowSec`. */
@@ -53,15 +53,7 @@ export class RoomManager {
     if (active) return active.summary();
     const record = this.#store.roomById(roomId);
     if (!record) throw new NotFoundError(`There is no room ${roomId}.`);
-    const owner = this.#store.userById(record.ownerId);
-    return {
-      id: record.id,
-      title: record.title,
-      host: { id: record.ownerId, name: owner?.name ?? '' },
-      live: false,
-      liveId: null,
-      viewers: 0,
-    };
+    return roomSummary(this.#store, record);
   }
 
   #room(roomId: string): Room {
