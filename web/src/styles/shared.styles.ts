@@ -105,4 +105,19 @@ export const stageStyles = css`
     height: 100%;
     object-fit: contain;
   }
+  /* a label in the stage's top-left corner ("Live", "Starting…"); red when live */
+  .corner-tag {
+    position: absolute;
+    top: 0.75rem;
+    left: 0.75rem;
+    padding: 0.25rem 0.6rem;
+    border-radius: 6px;
+    font-weight: 700;
+    font-size: 0.85rem;
+    background: rgb(0 0 0 / 0.6);
+    color: white;
+  }
+  .corner-tag.live {
+    background: var(--theia-live);
+  }
 `;

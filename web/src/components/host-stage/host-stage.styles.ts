@@ -14,20 +14,6 @@ export default [
       padding: 1rem;
       max-width: 28rem;
     }
-    .state {
-      position: absolute;
-      top: 0.75rem;
-      left: 0.75rem;
-      padding: 0.25rem 0.6rem;
-      border-radius: 6px;
-      font-weight: 700;
-      font-size: 0.85rem;
-      background: rgb(0 0 0 / 0.6);
-      color: white;
-    }
-    .state.live {
-      background: var(--theia-live);
-    }
     .bar {
       display: flex;
       align-items: center;

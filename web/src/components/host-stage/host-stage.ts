@@ -54,7 +54,7 @@ export class TheiaHostStage extends LitElement {
               ></video>`
             : html`<div class="placeholder">${this.#renderCameraState()}</div>`
         }
-        <span class="state ${cls}" part="state" data-testid="live-state" role="status">${label}</span>
+        <span class="corner-tag ${cls}" part="state" data-testid="live-state" role="status">${label}</span>
       </div>
       <div class="bar">
         ${this.#renderButtons(elsewhere)}

@@ -45,17 +45,6 @@ export default [
         animation: none;
       }
     }
-    .badge {
-      position: absolute;
-      top: 0.75rem;
-      left: 0.75rem;
-      padding: 0.25rem 0.6rem;
-      border-radius: 6px;
-      font-weight: 700;
-      font-size: 0.85rem;
-      background: var(--theia-live);
-      color: white;
-    }
     .unmute {
       position: absolute;
       bottom: 0.75rem;

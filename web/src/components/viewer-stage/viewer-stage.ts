@@ -80,7 +80,7 @@ export class TheiaViewerStage extends LitElement {
               ></video>`
             : nothing
         }
-        ${this.#live && this.playing ? html`<span class="badge">LIVE</span>` : nothing}
+        ${this.#live && this.playing ? html`<span class="corner-tag live">LIVE</span>` : nothing}
         ${this.#renderOverlay()}
         ${
           this.playing && this.muted
