@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
 import { PublisherController } from '../../controllers/PublisherController.js';
 import type { SignallingController } from '../../controllers/SignallingController.js';
 import { mediaText } from '../../text.js';
@@ -43,6 +44,7 @@ export class TheiaHostStage extends LitElement {
     return html`
       <div class="screen">
         ${
+          // live(): assigning the same srcObject again restarts the preview (see viewer-stage)
           p.stream
             ? html`<video
                 part="preview"
@@ -50,7 +52,7 @@ export class TheiaHostStage extends LitElement {
                 autoplay
                 playsinline
                 muted
-                .srcObject=${p.stream}
+                .srcObject=${live(p.stream)}
               ></video>`
             : html`<div class="placeholder">${this.#renderCameraState()}</div>`
         }

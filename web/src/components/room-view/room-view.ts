@@ -52,6 +52,7 @@ export class TheiaRoomView extends LitElement {
   #unsubscribe: Array<() => void> = [];
   /** Bumped by every join, so the answers of an abandoned one are ignored. */
   #joinAttempt = 0;
+  #hint: { roomId: string; template: TemplateResult } | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback(); // opens the socket
@@ -110,7 +111,7 @@ export class TheiaRoomView extends LitElement {
                 part="chat"
                 .messages=${this.messages}
                 ?can-send=${this.session?.user !== undefined}
-                .hint=${this.#chatHint()}
+                .hint=${this.#chatHint}
                 .error=${this.chatError}
                 ?sending=${this.chatSending}
                 .selfId=${this.session?.user?.id}
@@ -153,10 +154,17 @@ export class TheiaRoomView extends LitElement {
     ></theia-viewer-stage>`;
   }
 
-  #chatHint(): TemplateResult {
-    const next = `/room/${encodeURIComponent(this.roomId)}`;
-    return html`<a href=${href({ name: 'login', next })}>Log in</a> to chat, or
-      <a href=${href({ name: 'signup', next })}>sign up</a>.`;
+  /** The chat's hint for visitors, made once per room: a new template each render would re-render the chat. */
+  get #chatHint(): TemplateResult {
+    if (this.#hint?.roomId !== this.roomId) {
+      const next = `/room/${encodeURIComponent(this.roomId)}`;
+      this.#hint = {
+        roomId: this.roomId,
+        template: html`<a href=${href({ name: 'login', next })}>Log in</a> to chat, or
+          <a href=${href({ name: 'signup', next })}>sign up</a>.`,
+      };
+    }
+    return this.#hint.template;
   }
 
   async #join(): Promise<void> {

@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import { live } from 'lit/directives/live.js';
 import type { SignallingController } from '../../controllers/SignallingController.js';
 import { ViewerController } from '../../controllers/ViewerController.js';
 import { mediaText } from '../../text.js';
@@ -66,13 +67,15 @@ export class TheiaViewerStage extends LitElement {
     return html`
       <div class="screen">
         ${
+          // live(): Lit commits an object-valued binding on every render, and each srcObject
+          // assignment restarts the element's load (`emptied`), so bind it only when it differs
           watching
             ? html`<video
                 part="video"
                 data-testid="viewer-video"
                 autoplay
                 playsinline
-                .srcObject=${v.stream}
+                .srcObject=${live(v.stream)}
                 .muted=${this.muted}
                 @playing=${this.#onPlaying}
                 @waiting=${this.#onStalled}
