@@ -4,6 +4,7 @@
  * `tokenTtlMs` and can be revoked by logout. Only the sha256 of a token is stored.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { ConflictError, UnauthenticatedError } from '../errors.js';
 import type { PublicUser } from '../signalling/protocol.js';
 import type { Store, UserRecord } from '../store/Store.js';
@@ -14,16 +15,29 @@ const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAA
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/**
+ * The id under which a bearer token's session is stored and announced: its sha256, hex. Holding
+ * this instead of the token keeps the secret out of memory that outlives the request.
+ */
+export const tokenHash = (token: string): string => sha256(token);
+
+/** Events of {@link AuthService}. */
+export interface AuthEvents {
+  /** A session was revoked (logout): sockets authenticated by it must stop acting for the user. */
+  sessionRevoked: [tokenHash: string];
+}
+
 /** The public view of a user record. */
 export function publicUser(u: UserRecord): PublicUser {
   return { id: u.id, name: u.name };
 }
 
-export class AuthService {
+export class AuthService extends EventEmitter<AuthEvents> {
   readonly #store: Store;
   readonly #tokenTtlMs: number;
 
   constructor(store: Store, options: { tokenTtlMs: number }) {
+    super();
     this.#store = store;
     this.#tokenTtlMs = options.tokenTtlMs;
   }
@@ -77,14 +91,26 @@ export class AuthService {
    * @throws UnauthenticatedError when the token is unknown, revoked or expired.
    */
   authenticate(token: string): UserRecord {
-    const session = this.#store.sessionByTokenHash(sha256(token));
-    const user = session && session.expiresAt > Date.now() ? this.#store.userById(session.userId) : undefined;
+    const user = this.userOfSession(sha256(token));
     if (!user) throw new UnauthenticatedError('Your session has expired or was ended. Log in again.');
     return user;
   }
 
-  /** Revokes a token (logout). Returns false when it was not valid. */
-  revoke(token: string): Promise<boolean> {
-    return this.#store.removeSession(sha256(token));
+  /**
+   * The user of the session stored under `hash` ({@link tokenHash}), or undefined when that session
+   * was revoked, has expired, or its user is gone. Sockets re-check this on every call that needs a
+   * login, so a logout or an expiry takes effect on connections opened before it.
+   */
+  userOfSession(hash: string): UserRecord | undefined {
+    const session = this.#store.sessionByTokenHash(hash);
+    return session && session.expiresAt > Date.now() ? this.#store.userById(session.userId) : undefined;
+  }
+
+  /** Revokes a token (logout) and emits `sessionRevoked`. Returns false when it was not valid. */
+  async revoke(token: string): Promise<boolean> {
+    const hash = sha256(token);
+    const removed = await this.#store.removeSession(hash);
+    if (removed) this.emit('sessionRevoked', hash);
+    return removed;
   }
 }
