@@ -64,6 +64,8 @@ export class App {
     const http = createServer(createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
     const signalling = new SignallingServer(http, auth, rooms, createLogger('signalling'), {
       heartbeatMs: config.wsHeartbeatMs,
+      allowedOrigins: config.allowedOrigins,
+      publicUrl: config.publicUrl,
     });
     try {
       await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,10 @@
  * Configuration from environment variables, validated with zod. Every variable has a default that
  * works on one laptop with KMS on the same machine; README.md has the table.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 const iceServer = z.object({
   urls: z.union([z.string(), z.array(z.string())]),
@@ -11,12 +13,89 @@ const iceServer = z.object({
   credential: z.string().optional(),
 });
 
-const positiveInt = z.coerce.number().int().positive();
+/** A decimal integer from `min` to `max`; the message says so. */
+function integer(min: number, max = Number.MAX_SAFE_INTEGER, message?: string) {
+  const text =
+    message ??
+    (max === Number.MAX_SAFE_INTEGER ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
+  return z
+    .string()
+    .regex(/^\d+$/, text)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, text);
+}
+const positiveInt = integer(1, Number.MAX_SAFE_INTEGER, 'must be a positive integer');
+
+/** express's named subnets for `trust proxy` (proxy-addr). */
+const NAMED_SUBNETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, `address/prefix` or IPv4 `address/netmask`, as proxy-addr (express) accepts them. */
+function isAddressOrSubnet(entry: string): boolean {
+  if (NAMED_SUBNETS.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * TRUST_PROXY, as express's `trust proxy` setting: `false` (default: the client is the socket's
+ * peer), `true` (trust every proxy; the left-most X-Forwarded-For address is the client), a hop
+ * count, or a comma-separated list of trusted proxy addresses/subnets.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((s, ctx): boolean | number | string[] => {
+    const v = s.trim();
+    if (v === 'false') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v);
+    const entries = v.split(',').map((e) => e.trim());
+    if (entries.length > 0 && entries.every(isAddressOrSubnet)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be true, false, a hop count, or a comma-separated list of proxy addresses or subnets (e.g. loopback or 10.0.0.0/8)',
+    });
+    return z.NEVER;
+  });
+
+/** ALLOWED_ORIGINS: comma-separated origins (`https://example.org`), normalised by the URL parser. */
+const origins = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const list: string[] = [];
+    for (const entry of s.split(',').map((e) => e.trim())) {
+      if (!entry) continue;
+      let url: URL | undefined;
+      try {
+        url = new URL(entry);
+      } catch {
+        url = undefined;
+      }
+      const bare = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      if (!url || !bare || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not an origin; write scheme://host[:port], e.g. https://example.org`,
+        });
+        continue;
+      }
+      list.push(url.origin);
+    }
+    return list;
+  });
 
 const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  PUBLIC_URL: z.url().optional(),
+  PORT: integer(0, 65535).default(8080),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. https://live.example.org' })
+    .optional(),
   KMS_URI: z
     .string()
     .regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL')
@@ -47,8 +126,19 @@ const schema = z.object({
     .default('theia'),
   TOKEN_TTL_HOURS: positiveInt.default(24 * 7),
   LOGIN_RATE_LIMIT: positiveInt.default(10),
+  LOGIN_FREE_FAILURES: integer(0).default(5),
+  LOGIN_DELAY_MS: positiveInt.default(1_000),
+  LOGIN_DELAY_MAX_MS: positiveInt.default(15 * 60_000),
+  LOGIN_FAILURES_FORGOTTEN_HOURS: positiveInt.default(24),
+  TRUST_PROXY: trustProxy,
+  ALLOWED_ORIGINS: origins,
   WS_HEARTBEAT_MS: positiveInt.default(15_000),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
+  NODE_ENV: z.string().optional(),
 });
+
+/** Variables whose value is never echoed in an error message (ICE_SERVERS may hold TURN credentials). */
+const SECRET_VARIABLES = new Set(['ICE_SERVERS']);
 
 /** The typed configuration every module reads. Durations are in ms unless the name says otherwise. */
 export interface Config {
@@ -77,6 +167,11 @@ export interface Config {
   /** Failed-or-not login attempts allowed per client address per minute. */
   loginRateLimitPerMinute: number;
   wsHeartbeatMs: number;
+  /**
+   * Browser origins allowed to open `/ws` besides the app's own; requests without an Origin
+   * header (non-browser clients) are always allowed.
+   */
+  allowedOrigins: string[];
 }
 
 /**
@@ -107,5 +202,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenTtlMs: e.TOKEN_TTL_HOURS * 3_600_000,
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
   };
 }

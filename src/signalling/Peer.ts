@@ -7,21 +7,47 @@ import { WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { Participant } from '../rooms/Participant.js';
 import type { UserRecord } from '../store/Store.js';
-import type { ErrorCode, NotificationMethod, NotificationParams } from './protocol.js';
+import {
+  CloseCode,
+  Limits,
+  type ErrorCode,
+  type NotificationMethod,
+  type NotificationParams,
+} from './protocol.js';
 
 export type JsonRpcId = string | number | null;
+
+/** How long a socket closed for not reading may keep its close handshake open, ms. */
+const CLOSE_GRACE_MS = 1000;
 
 export class Peer implements Participant {
   readonly id = randomUUID();
   readonly #socket: WebSocket;
+  readonly #maxBufferedBytes: number;
   readonly log: Logger;
+  /** The logged-in user, while the session below is valid. */
   user: UserRecord | undefined;
+  /** The sha256 of the bearer token this connection logged in with (see auth/tokenHash). */
+  sessionHash: string | undefined;
+  /** Requests received and not yet answered. */
+  inFlight = 0;
   /** Cleared on each heartbeat ping, set by the pong. */
   alive = true;
 
-  constructor(socket: WebSocket, log: Logger, user?: UserRecord) {
+  /**
+   * @param maxBufferedBytes unread bytes queued for this socket before it is closed with 1008
+   *   (default Limits.maxBufferedBytes)
+   */
+  constructor(
+    socket: WebSocket,
+    log: Logger,
+    login?: { user: UserRecord; sessionHash: string },
+    maxBufferedBytes: number = Limits.maxBufferedBytes,
+  ) {
     this.#socket = socket;
-    this.user = user;
+    this.user = login?.user;
+    this.sessionHash = login?.sessionHash;
+    this.#maxBufferedBytes = maxBufferedBytes;
     this.log = log.child({ peerId: this.id });
     socket.on('pong', () => (this.alive = true));
   }
@@ -60,6 +86,14 @@ export class Peer implements Participant {
 
   #send(message: object): void {
     if (!this.open) return;
+    if (this.#socket.bufferedAmount > this.#maxBufferedBytes) {
+      // a client that stops reading would otherwise make the server hold every reply in memory
+      this.log.warn({ bufferedAmount: this.#socket.bufferedAmount }, 'client is not reading; closing');
+      this.#socket.close(CloseCode.PolicyViolation, 'Too much unread data: read what the server sends.');
+      // the close frame queues behind the unread data, so do not wait for the handshake long
+      setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
+      return;
+    }
     this.#socket.send(JSON.stringify(message), (err) => {
       if (err) this.log.debug({ err }, 'send failed');
     });

@@ -3,16 +3,31 @@
  * `Authorization: Bearer <token>` header), validates every JSON-RPC message with zod before any of it
  * reaches rooms/, dispatches requests, answers with results or JSON-RPC errors (codes in
  * doc/protocol.md), and pings every peer so dead connections are noticed and leave their room.
+ *
+ * Nothing a client sends may throw out of an event handler: a malformed upgrade request gets a 400,
+ * a message that breaks a handler gets a JSON-RPC error. One connection's cost is bounded: requests
+ * in flight (Limits.maxInFlight), costly requests per 10 s (Limits.costlyPer10s), and unread replies
+ * (Limits.maxBufferedBytes, then close 1008). A login is re-checked on every call that needs it and
+ * when its session is revoked, so logout and expiry reach connections opened before them.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { publicUser, type AuthService } from '../auth/AuthService.js';
-import { TheiaError, UnauthenticatedError } from '../errors.js';
+import { publicUser, tokenHash, type AuthService } from '../auth/AuthService.js';
+import { RateLimitedError, TheiaError, UnauthenticatedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import type { UserRecord } from '../store/Store.js';
 import { Peer, type JsonRpcId } from './Peer.js';
-import { ErrorCode, Limits, type Method, type RequestParams, type RequestResults } from './protocol.js';
+import {
+  ErrorCode,
+  Limits,
+  type Method,
+  type RequestParams,
+  type RequestResults,
+  type SessionEndReason,
+} from './protocol.js';
 import { describeIssues, paramsSchemas, requestEnvelope } from './schemas.js';
 
 /** Frames above this size close the socket (ws code 1009); below it but above Limits.maxMessageBytes get an error. */
@@ -20,9 +35,34 @@ const HARD_MAX_PAYLOAD = 1024 * 1024;
 
 type Handlers = { [M in Method]: (peer: Peer, params: RequestParams[M]) => Promise<RequestResults[M]> };
 
+/** Requests that make the server do real work (chat replay, KMS objects): rate-limited per connection. */
+const COSTLY: ReadonlySet<Method> = new Set(['joinRoom', 'startLive', 'publishVideo', 'receiveVideo']);
+
 export interface SignallingOptions {
   path?: string;
   heartbeatMs: number;
+  /**
+   * Browser origins allowed to open the socket besides the app's own (the origin whose host is the
+   * request's Host, and `publicUrl`'s). Requests without an Origin header (non-browser clients)
+   * are allowed: the check stops other sites' pages from using a visitor's login (CSWSH).
+   */
+  allowedOrigins?: readonly string[];
+  /** The URL browsers use to reach the app (config PUBLIC_URL). */
+  publicUrl?: string;
+  /** Unread bytes queued per socket before it is closed with 1008; default Limits.maxBufferedBytes. */
+  maxBufferedBytes?: number;
+}
+
+/** The origin (`scheme://host[:port]`) of a URL, or undefined when it does not parse. */
+function originOf(url: string): string | undefined {
+  if (!URL.canParse(url)) return undefined;
+  const origin = new URL(url).origin;
+  return origin === 'null' ? undefined : origin;
+}
+
+/** Answers an upgrade request with a bare HTTP status and closes the socket. */
+function refuse(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 export class SignallingServer {
@@ -34,16 +74,35 @@ export class SignallingServer {
   readonly #peers = new Set<Peer>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #handlers: Handlers;
+  readonly #allowedOrigins: ReadonlySet<string>;
+  readonly #maxBufferedBytes: number | undefined;
+  readonly #costly = new RateLimiterMemory({ points: Limits.costlyPer10s, duration: 10 });
 
   constructor(http: Server, auth: AuthService, rooms: RoomManager, log: Logger, options: SignallingOptions) {
     this.#auth = auth;
     this.#rooms = rooms;
     this.#log = log;
     this.#path = options.path ?? '/ws';
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD });
-    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onUpgrade(req, socket, head),
+    this.#maxBufferedBytes = options.maxBufferedBytes;
+    this.#allowedOrigins = new Set(
+      [...(options.allowedOrigins ?? []), options.publicUrl ?? '']
+        .map(originOf)
+        .filter((o): o is string => o !== undefined),
     );
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD });
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // after 'upgrade' the HTTP server no longer watches the socket: an error on it must not crash us
+      socket.on('error', (err) => this.#log.debug({ err }, 'upgrade socket error'));
+      try {
+        this.#onUpgrade(req, socket, head);
+      } catch (err) {
+        this.#log.warn({ err, url: req.url }, 'refused a malformed upgrade request');
+        refuse(socket, '400 Bad Request');
+      }
+    });
+    auth.on('sessionRevoked', (hash) => {
+      for (const peer of this.#peers) if (peer.sessionHash === hash) this.#endSession(peer, 'loggedOut');
+    });
     this.#heartbeat = setInterval(() => this.#ping(), options.heartbeatMs);
     this.#heartbeat.unref();
     this.#handlers = this.#makeHandlers();
@@ -55,29 +114,52 @@ export class SignallingServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== this.#path) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    // the path is compared as sent; `new URL()` would throw on request targets like `//` or `/\\`
+    const pathname = (req.url ?? '').split('?', 1)[0];
+    if (pathname !== this.#path) {
+      refuse(socket, '404 Not Found');
       return;
     }
-    let user: Peer['user'];
+    if (!this.#originAllowed(req)) {
+      this.#log.info({ origin: req.headers.origin }, 'refused a WebSocket from another site');
+      refuse(socket, '403 Forbidden');
+      return;
+    }
+    let login: { user: UserRecord; sessionHash: string } | undefined;
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      try {
-        user = this.#auth.authenticate(header.slice(7));
-      } catch {
-        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      const sessionHash = tokenHash(header.slice(7));
+      const user = this.#auth.userOfSession(sessionHash);
+      if (!user) {
+        refuse(socket, '401 Unauthorized');
         return;
       }
+      login = { user, sessionHash };
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, user));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, login));
   }
 
-  #onConnection(ws: WebSocket, user: Peer['user']): void {
-    const peer = new Peer(ws, this.#log, user);
+  /** No Origin (not a browser), the app's own origin, or one of the configured ones. */
+  #originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    const parsed = originOf(origin);
+    if (parsed === undefined) return false;
+    return this.#allowedOrigins.has(parsed) || new URL(parsed).host === req.headers.host;
+  }
+
+  #onConnection(ws: WebSocket, login: { user: UserRecord; sessionHash: string } | undefined): void {
+    const peer = new Peer(ws, this.#log, login, this.#maxBufferedBytes);
     this.#peers.add(peer);
-    peer.log.debug({ userId: user?.id }, 'connected');
-    ws.on('message', (data, isBinary) => this.#onMessage(peer, data, isBinary));
+    peer.log.debug({ userId: login?.user.id }, 'connected');
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.#onMessage(peer, data, isBinary);
+      } catch (err) {
+        peer.log.error({ err }, 'a message broke the handler');
+        peer.respondError(null, ErrorCode.InternalError, 'Something went wrong on the server. Try again.');
+      }
+    });
     ws.on('error', (err) => peer.log.debug({ err }, 'socket error'));
     ws.on('close', () => {
       this.#peers.delete(peer);
@@ -88,6 +170,8 @@ export class SignallingServer {
 
   #ping(): void {
     for (const peer of this.#peers) {
+      // an expired login ends within one heartbeat even on a connection that sends nothing
+      if (peer.user) this.#currentUser(peer);
       if (!peer.alive) {
         peer.log.info('no pong since the last heartbeat; closing');
         peer.terminate();
@@ -99,6 +183,7 @@ export class SignallingServer {
   }
 
   #onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (!peer.open) return; // closing: what it still sends is not answered
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
     if (bytes > Limits.maxMessageBytes) {
       peer.respondError(
@@ -167,7 +252,17 @@ export class SignallingServer {
       fail(ErrorCode.InvalidParams, `Invalid params for ${m}: ${describeIssues(parsed.error)}.`);
       return;
     }
+    if (peer.inFlight >= Limits.maxInFlight) {
+      fail(
+        ErrorCode.RateLimited,
+        `Too many requests waiting for an answer (at most ${Limits.maxInFlight}); wait for the answers.`,
+      );
+      return;
+    }
+    peer.inFlight++;
     try {
+      if (COSTLY.has(m)) await this.#consumeCostly(peer, m);
+      if (peer.user) this.#currentUser(peer);
       const handler = this.#handlers[m] as (peer: Peer, params: unknown) => Promise<unknown>;
       const result = await handler(peer, parsed.data);
       if (!isNotification) peer.respond(id, result);
@@ -179,7 +274,43 @@ export class SignallingServer {
         peer.log.error({ err, method: m }, 'request failed');
         fail(ErrorCode.InternalError, 'Something went wrong on the server. Try again.');
       }
+    } finally {
+      peer.inFlight--;
     }
+  }
+
+  async #consumeCostly(peer: Peer, method: Method): Promise<void> {
+    try {
+      await this.#costly.consume(peer.id);
+    } catch {
+      throw new RateLimitedError(
+        `Too many ${method} requests: at most ${Limits.costlyPer10s} costly requests per 10 seconds. Wait a few seconds.`,
+      );
+    }
+  }
+
+  /**
+   * The peer's user while its session is valid; when the session was revoked or has expired, ends
+   * it (see #endSession) and returns undefined.
+   */
+  #currentUser(peer: Peer): UserRecord | undefined {
+    if (!peer.user || !peer.sessionHash) return undefined;
+    const user = this.#auth.userOfSession(peer.sessionHash);
+    if (!user) this.#endSession(peer, 'expired');
+    return user;
+  }
+
+  /**
+   * The peer's login ended: it becomes anonymous, leaves its room (a host's live ends: its role
+   * came from the login) and is told with `sessionEnded`, so the client can join again as a visitor.
+   */
+  #endSession(peer: Peer, reason: SessionEndReason): void {
+    if (!peer.user) return;
+    peer.log.info({ userId: peer.user.id, reason }, 'session ended');
+    peer.user = undefined;
+    peer.sessionHash = undefined;
+    this.#rooms.leave(peer).catch((err: unknown) => peer.log.error({ err }, 'leaving the room failed'));
+    peer.notify('sessionEnded', { reason });
   }
 
   #makeHandlers(): Handlers {
@@ -187,6 +318,7 @@ export class SignallingServer {
     return {
       authenticate: (peer, { token }) => {
         peer.user = this.#auth.authenticate(token);
+        peer.sessionHash = tokenHash(token);
         return Promise.resolve({ user: publicUser(peer.user) });
       },
       joinRoom: (peer, { roomId }) => rooms.join(peer, roomId),

@@ -109,6 +109,27 @@ export interface NotificationParams {
   messageReceived: { message: ChatMessage };
   mediaError: { endpoint?: EndpointKind; code: ErrorCode; message: string };
   roomClosed: { roomId: string; reason: EndReason };
+  /**
+   * The login this connection used ended (logout elsewhere, or expiry): the connection is now
+   * anonymous and has left its room (a host's live ended); join again to keep watching.
+   */
+  sessionEnded: { reason: SessionEndReason };
+}
+
+/** Why a connection's login ended, in `sessionEnded`. */
+export type SessionEndReason = 'loggedOut' | 'expired';
+
+/**
+ * WebSocket close codes the server uses (RFC 6455 §7.4). 1008 and 1013 are the RFC's own; the
+ * server closes with them when one connection costs more than its share.
+ */
+export enum CloseCode {
+  /** The server is shutting down. */
+  GoingAway = 1001,
+  /** The client stopped reading: more than Limits.maxBufferedBytes of replies waited unread. */
+  PolicyViolation = 1008,
+  /** A frame above the hard size limit (1 MiB). */
+  MessageTooBig = 1009,
 }
 
 export type NotificationMethod = keyof NotificationParams;
@@ -121,4 +142,10 @@ export const Limits = {
   maxChatChars: 500,
   /** Chat messages replayed on `joinRoom`. */
   chatReplay: 100,
+  /** Requests one connection may have unanswered at once; more are refused with RateLimited. */
+  maxInFlight: 16,
+  /** Unread bytes the server queues for one connection before closing it with 1008. */
+  maxBufferedBytes: 4 * 1024 * 1024,
+  /** Costly requests (joinRoom, startLive, publishVideo, receiveVideo) per connection per 10 s. */
+  costlyPer10s: 30,
 } as const;
