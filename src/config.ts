@@ -17,7 +17,9 @@ const iceServer = z.object({
 function integer(min: number, max = Number.MAX_SAFE_INTEGER, message?: string) {
   const text =
     message ??
-    (max === Number.MAX_SAFE_INTEGER ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`);
+    (max === Number.MAX_SAFE_INTEGER
+      ? `must be an integer of at least ${min}`
+      : `must be an integer from ${min} to ${max}`);
   return z
     .string()
     .regex(/^\d+$/, text)
@@ -128,8 +130,7 @@ const schema = z.object({
   LOGIN_RATE_LIMIT: positiveInt.default(10),
   LOGIN_FREE_FAILURES: integer(0).default(5),
   LOGIN_DELAY_MS: positiveInt.default(1_000),
-  LOGIN_DELAY_MAX_MS: positiveInt.default(15 * 60_000),
-  LOGIN_FAILURES_FORGOTTEN_HOURS: positiveInt.default(24),
+  LOGIN_DELAY_MAX_MS: positiveInt.default(5 * 60_000),
   TRUST_PROXY: trustProxy,
   ALLOWED_ORIGINS: origins,
   WS_HEARTBEAT_MS: positiveInt.default(15_000),
@@ -166,22 +167,43 @@ export interface Config {
   tokenTtlMs: number;
   /** Failed-or-not login attempts allowed per client address per minute. */
   loginRateLimitPerMinute: number;
-  wsHeartbeatMs: number;
+  /** Per account name: failed logins in a row without delay, then the first delay, doubling per failure, up to the cap. */
+  loginDelay: { freeFailures: number; baseMs: number; maxMs: number };
   /**
-   * Browser origins allowed to open `/ws` besides the app's own; requests without an Origin
-   * header (non-browser clients) are always allowed.
+   * express's `trust proxy` (TRUST_PROXY): false (default), true, a hop count, or trusted proxy
+   * addresses/subnets. Decides which X-Forwarded-For address counts as the client (rate limits).
+   */
+  trustProxy: boolean | number | string[];
+  /**
+   * Extra origins (`https://example.org`) allowed to open `/ws`, besides the app's own; requests
+   * without an Origin header (non-browser clients) are allowed too.
    */
   allowedOrigins: string[];
+  wsHeartbeatMs: number;
+  /** pino level; `src/logger.ts` reads the same variable. */
+  logLevel: LogLevel;
+}
+
+/** ` (got "…")` for a variable's value; long values are shortened, secret ones never shown. */
+function got(name: string, value: string | undefined): string {
+  if (value === undefined || SECRET_VARIABLES.has(name)) return '';
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return ` (got ${JSON.stringify(shown)})`;
 }
 
 /**
- * Builds the config from `env`.
- * @throws Error listing every invalid variable and why.
+ * Builds the config from `env`. Empty variables count as unset.
+ * @throws Error whose message is `Invalid configuration:` and then one line per problem,
+ *   `  NAME: what it must be (got "value")`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(set);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '');
+      return `  ${i.path.join('.')}: ${i.message}${got(name, set[name])}`;
+    });
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -201,7 +223,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instanceId: e.INSTANCE_ID,
     tokenTtlMs: e.TOKEN_TTL_HOURS * 3_600_000,
     loginRateLimitPerMinute: e.LOGIN_RATE_LIMIT,
-    wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    loginDelay: {
+      freeFailures: e.LOGIN_FREE_FAILURES,
+      baseMs: e.LOGIN_DELAY_MS,
+      maxMs: e.LOGIN_DELAY_MAX_MS,
+    },
+    trustProxy: e.TRUST_PROXY,
     allowedOrigins: e.ALLOWED_ORIGINS,
+    wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
 }

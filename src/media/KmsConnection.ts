@@ -127,6 +127,13 @@ function toMediaError(operation: string, err: unknown): MediaError {
   return new MediaError(`The media server refused ${operation}: ${detail}`, { kmsCode: e?.code, cause: err });
 }
 
+/** `message (cause message)`: a one-line account of a connection failure, for logs. */
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : undefined;
+  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
+}
+
 export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #opts: KmsConnectionOptions;
   readonly #log: Logger;
@@ -139,6 +146,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #pending = new Set<(err: Error) => void>();
   /** Releases in flight, awaited by `drain()` at shutdown. */
   readonly #releasing = new Set<Promise<void>>();
+  /** KMS being down was logged already: further failed attempts log at debug level only. */
+  #downReported = false;
 
   private constructor(opts: KmsConnectionOptions) {
     super();
@@ -183,7 +192,14 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
       );
       await this.#sweep(this.#serverManager);
     } catch (err) {
-      this.#log.warn({ err, uri: this.#opts.uri }, 'KMS not reachable; retrying');
+      // one line when KMS goes down, not a stack per attempt: later failures are debug
+      if (this.#downReported) this.#log.debug({ error: describeError(err) }, 'KMS still not reachable');
+      else
+        this.#log.warn(
+          { uri: this.#opts.uri, error: describeError(err), retryMs: this.#opts.reconnectMs },
+          'KMS not reachable; retrying',
+        );
+      this.#downReported = true;
       if (client) this.#dispose(client);
       this.#client = undefined;
       this.#scheduleRetry();
@@ -198,6 +214,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.#heartbeat = setInterval(() => this.#probe(client), this.#opts.heartbeatMs);
     this.#heartbeat.unref();
     this.#log.info({ uri: this.#opts.uri }, 'connected to KMS');
+    this.#downReported = false;
     this.emit('ready');
   }
 
@@ -220,8 +237,12 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
         else resolve([client]);
       });
       // pitfall 4: reconnect-core emits 'error' for refused connections; unhandled, it kills the process
-      client._re.on('error', (err: Error) => this.#log.debug({ err }, 'KMS socket error'));
-      client.on('error', (err: Error) => this.#log.debug({ err }, 'kurento-client error'));
+      client._re.on('error', (err: Error) =>
+        this.#log.debug({ error: describeError(err) }, 'KMS socket error'),
+      );
+      client.on('error', (err: Error) =>
+        this.#log.debug({ error: describeError(err) }, 'kurento-client error'),
+      );
       // reconnect-core listens for only the first 'error' of each socket stream; a second one (e.g.
       // ECONNRESET on a write after KMS vanished) would be unhandled and kill the process
       const guard = (con: EventEmitter | undefined): void => {
@@ -241,7 +262,8 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     });
   }
 
-  readonly #onSocketError = (err: Error): void => this.#log.debug({ err }, 'KMS socket error');
+  readonly #onSocketError = (err: Error): void =>
+    this.#log.debug({ error: describeError(err) }, 'KMS socket error');
 
   #watch(client: KurentoClientInstance): void {
     const lost = (why: string) => () => {
@@ -261,7 +283,11 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
 
   #lose(reason: Error): void {
     if (this.#state !== 'ready') return;
-    this.#log.error({ err: reason }, 'lost KMS');
+    this.#log.error(
+      { uri: this.#opts.uri, error: describeError(reason), retryMs: this.#opts.reconnectMs },
+      'lost KMS; reconnecting',
+    );
+    this.#downReported = true;
     this.#state = 'connecting';
     clearInterval(this.#heartbeat);
     if (this.#client) this.#dispose(this.#client);
