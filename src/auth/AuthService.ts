@@ -9,6 +9,7 @@ import { ConflictError, UnauthenticatedError } from '../errors.js';
 import type { PublicUser } from '../signalling/protocol.js';
 import type { Store, UserRecord } from '../store/Store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { normalizeUserName, userNameKey } from './userNames.js';
 
 /** A hash that no password matches, so unknown names cost as much time as wrong passwords. */
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -43,20 +44,29 @@ export class AuthService extends EventEmitter<AuthEvents> {
   }
 
   /**
-   * Creates a user with their room (titled "<name>'s room") and RtmpToken.
-   * Name and password must already be validated (http/ does it with zod).
-   * @throws ConflictError when the name is taken (case-insensitive).
+   * Creates a user with their room (titled "<name>'s room") and RtmpToken. The name is stored in
+   * NFKC ({@link normalizeUserName}) with its {@link userNameKey} as `nameKey`.
+   * Name and password must already be validated (http/ does it with zod, scripts included).
+   * @throws ConflictError when the name is taken: equal by {@link userNameKey}, so case, width and
+   *   the Turkish i's do not make a different name.
    */
   async signUp(name: string, password: string): Promise<UserRecord> {
-    if (this.#store.userByName(name)) throw new ConflictError(`The name "${name}" is taken. Choose another.`);
+    const display = normalizeUserName(name);
+    const taken = (): ConflictError | undefined =>
+      this.#userByName(display)
+        ? new ConflictError(`The name "${display}" is taken. Choose another.`)
+        : undefined;
+    const before = taken();
+    if (before) throw before;
     const passwordHash = await hashPassword(password);
     // a concurrent sign-up may have taken the name while we hashed
-    if (this.#store.userByName(name)) throw new ConflictError(`The name "${name}" is taken. Choose another.`);
+    const after = taken();
+    if (after) throw after;
     const now = Date.now();
     const user: UserRecord = {
       id: randomUUID(),
-      name,
-      nameKey: name.toLowerCase(),
+      name: display,
+      nameKey: userNameKey(display),
       passwordHash,
       rtmpToken: randomBytes(18).toString('base64url'),
       createdAt: now,
@@ -64,15 +74,25 @@ export class AuthService extends EventEmitter<AuthEvents> {
     await this.#store.addUserWithRoom(user, {
       id: randomUUID(),
       ownerId: user.id,
-      title: `${name}'s room`,
+      title: `${display}'s room`,
       createdAt: now,
     });
     return user;
   }
 
+  /**
+   * The user called `name`, compared by {@link userNameKey}. Users stored before names had that key
+   * have `nameKey` = their name lower-cased, so they are also looked up that way: they log in with
+   * the name they signed up with, in any case.
+   */
+  #userByName(name: string): UserRecord | undefined {
+    // Store.userByName lower-cases its argument and compares it with the stored nameKey
+    return this.#store.userByName(userNameKey(name)) ?? this.#store.userByName(name);
+  }
+
   /** The user whose name and password match, or undefined. Takes the same time for unknown names. */
   async checkPassword(name: string, password: string): Promise<UserRecord | undefined> {
-    const user = this.#store.userByName(name);
+    const user = this.#userByName(name);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     return ok ? user : undefined;
   }

@@ -11,6 +11,7 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { z } from 'zod';
 import { publicUser, type AuthService } from '../auth/AuthService.js';
+import { mixedScripts, normalizeUserName } from '../auth/userNames.js';
 import type { Config } from '../config.js';
 import {
   ErrorCode,
@@ -25,11 +26,26 @@ import type { RoomManager } from '../rooms/RoomManager.js';
 import { describeIssues } from '../signalling/schemas.js';
 import type { Store, UserRecord } from '../store/Store.js';
 
-/** User names: 3–32 letters (any script), digits, `_` or `-`. */
+/** `Latin and Cyrillic`; the catch-all `Other` reads as "another script". */
+const listScripts = (scripts: string[]): string =>
+  scripts.map((s) => (s === 'Other' ? 'another script' : s)).join(' and ');
+
+/**
+ * User names: NFKC-normalised ({@link normalizeUserName}), then 3–32 letters, digits, `_` or `-`,
+ * in one script (see auth/userNames.ts for the rule and the CJK combinations it allows).
+ */
 export const userName = z
   .string()
-  .trim()
-  .regex(/^[\p{L}\p{N}_-]{3,32}$/u, 'must be 3 to 32 letters, digits, _ or -');
+  .overwrite(normalizeUserName)
+  .regex(/^[\p{L}\p{N}_-]{3,32}$/u, 'must be 3 to 32 letters, digits, _ or -')
+  .superRefine((name, ctx) => {
+    const scripts = mixedScripts(name);
+    if (scripts)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be written in one script, but mixes ${listScripts(scripts)} letters (names that mix scripts can look like someone else's)`,
+      });
+  });
 /** Passwords: 8–128 characters. */
 export const password = z
   .string()

@@ -54,6 +54,45 @@ describe('REST API', () => {
     assert.equal(dup.body.error.code, ErrorCode.Conflict);
   });
 
+  test('look-alike names: width and case are the same name; mixed scripts are refused, naming the field', async () => {
+    const first = await theia.api('/api/users', { body: { name: 'Looka', password: 'password123' } });
+    assert.equal(first.status, 201);
+    for (const name of ['ｌｏｏｋａ', 'LOOKA', 'ＬｏｏｋＡ']) {
+      const dup = await theia.api('/api/users', { body: { name, password: 'password123' } });
+      assert.equal(dup.status, 409, name);
+      assert.equal(dup.body.error.code, ErrorCode.Conflict);
+    }
+    const wide = await theia.api('/api/login', { body: { name: 'ｌｏｏｋａ', password: 'password123' } });
+    assert.equal(wide.status, 200);
+    assert.equal(wide.body.user.name, 'Looka');
+
+    const mixed = await theia.api('/api/users', { body: { name: 'Lооka', password: 'password123' } }); // Cyrillic о
+    assert.equal(mixed.status, 400);
+    assert.equal(mixed.body.error.code, ErrorCode.InvalidParams);
+    assert.match(
+      mixed.body.error.message,
+      /name: must be written in one script, but mixes Latin and Cyrillic/,
+    );
+
+    const city = await theia.api('/api/users', { body: { name: 'İstanbul', password: 'password123' } });
+    assert.equal(city.status, 201);
+    assert.equal(
+      (await theia.api('/api/users', { body: { name: 'istanbul', password: 'password123' } })).status,
+      409,
+    );
+  });
+
+  test('names in one script are welcome, CJK combinations too, and are stored in NFKC', async () => {
+    for (const name of ['张伟明', '山田たろう', 'ヤマダ太郎', '김민준', 'Αλέξανδρος', 'Дмитрий']) {
+      const res = await theia.api('/api/users', { body: { name, password: 'password123' } });
+      assert.equal(res.status, 201, `${name}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.user.name, name);
+    }
+    const wide = await theia.api('/api/users', { body: { name: 'ｗｉｄｅ＿１', password: 'password123' } });
+    assert.equal(wide.status, 201);
+    assert.equal(wide.body.user.name, 'wide_1');
+  });
+
   test('wrong passwords and unknown names get the same 401', async () => {
     await theia.signUp('carol');
     const wrong = await theia.api('/api/login', { body: { name: 'carol', password: 'nope-nope' } });

@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { ConflictError, UnauthenticatedError } from '../../src/errors.js';
 import { Store } from '../../src/store/Store.js';
 import { tempDir } from '../support/tempDir.js';
+import { mixedScripts, normalizeUserName, userNameKey } from '../../src/auth/userNames.js';
 
 describe('passwords', () => {
   test('a hash verifies its password only', async () => {
@@ -18,6 +19,57 @@ describe('passwords', () => {
   test('a malformed stored hash never verifies', async () => {
     assert.equal(await verifyPassword('x', 'plain'), false);
     assert.equal(await verifyPassword('x', 'scrypt$1$2$3'), false);
+  });
+});
+
+describe('user names', () => {
+  test('normalizeUserName() stores NFKC: full-width and compatibility letters become plain ones', () => {
+    assert.equal(normalizeUserName('ａｌｉｃｅ'), 'alice');
+    assert.equal(normalizeUserName(' ﬁona\u3000'), 'fiona');
+    assert.equal(normalizeUserName('Zoe\u0308'), 'Zoë'); // combining diaeresis composed
+  });
+
+  test('userNameKey() makes case, width and the Turkish i no different name', () => {
+    const same = [
+      ['Alice', 'alice', 'ALICE', 'ａｌｉｃｅ', 'Ａｌｉｃｅ'],
+      ['İstanbul', 'istanbul', 'ISTANBUL', 'ıstanbul'],
+      ['Straße', 'STRASSE', 'strasse'],
+      ['ΟΔΟΣ', 'οδος', 'οδοσ'],
+      ['Zoë', 'ZOË', 'Zoe\u0308'],
+    ];
+    for (const group of same) {
+      const keys = group.map(userNameKey);
+      assert.deepEqual(new Set(keys).size, 1, `${group.join(', ')} → ${keys.join(', ')}`);
+      assert.equal(keys[0], keys[0]!.toLowerCase(), 'keys are lower-case, as the store expects');
+    }
+    assert.notEqual(userNameKey('Alice'), userNameKey('Аlice'), 'Cyrillic А is another letter');
+  });
+
+  test('mixedScripts() refuses Latin with Cyrillic, Greek or other look-alikes', () => {
+    assert.deepEqual(mixedScripts('Аlice'), ['Cyrillic', 'Latin']);
+    assert.deepEqual(mixedScripts('Pаypal'), ['Latin', 'Cyrillic']);
+    assert.deepEqual(mixedScripts('Αlex'), ['Greek', 'Latin']);
+    assert.deepEqual(mixedScripts('abc৪'), ['Latin', 'Bengali'], 'a Bengali digit that looks like 8');
+    assert.deepEqual(mixedScripts('Ꭺlice'), ['Other', 'Latin'], 'Cherokee Ꭺ');
+  });
+
+  test('mixedScripts() allows one script, digits and _ - . anywhere, and the CJK combinations', () => {
+    for (const name of [
+      'alice_99',
+      'jean-luc.picard',
+      'Αλέξανδρος',
+      'Дмитрий-7',
+      '张伟明',
+      '山田たろう',
+      'ヤマダ太郎',
+      'ラーメン_1',
+      '김민준',
+      'Tanaka太郎',
+      'שרה',
+      'محمد',
+    ]) {
+      assert.equal(mixedScripts(name), undefined, name);
+    }
   });
 });
 
@@ -44,6 +96,42 @@ describe('AuthService', () => {
   test('names are unique regardless of case', async () => {
     await auth.signUp('Alice', 'password1');
     await assert.rejects(auth.signUp('alice', 'password2'), ConflictError);
+  });
+
+  test('look-alike names are the same name: stored in NFKC, unique by case-folded key', async () => {
+    const alice = await auth.signUp('ａｌｉｃｅ', 'password1');
+    assert.equal(alice.name, 'alice');
+    await assert.rejects(auth.signUp('Alice', 'password2'), ConflictError);
+    await assert.rejects(auth.signUp('ALİCE', 'password2'), ConflictError);
+    assert.equal((await auth.checkPassword('Ａｌｉｃｅ', 'password1'))?.id, alice.id);
+
+    const city = await auth.signUp('İstanbul', 'password1');
+    await assert.rejects(auth.signUp('istanbul', 'password2'), ConflictError);
+    await assert.rejects(auth.signUp('ıstanbul', 'password2'), ConflictError);
+    assert.equal((await auth.checkPassword('ISTANBUL', 'password1'))?.id, city.id);
+  });
+
+  test('users stored before name keys still log in with their name (as their old key matched it)', async () => {
+    // the record shape of earlier versions: nameKey = name.toLowerCase(), name not normalised
+    const legacy = async (id: string, name: string) => {
+      await store.addUserWithRoom(
+        {
+          id,
+          name,
+          nameKey: name.toLowerCase(),
+          passwordHash: await hashPassword('password1'),
+          rtmpToken: `rtmp-${id}`,
+          createdAt: 0,
+        },
+        { id: `room-${id}`, ownerId: id, title: 'old', createdAt: 0 },
+      );
+    };
+    await legacy('u-izmir', 'İzmir');
+    await legacy('u-wide', 'ｗｉｄｅ');
+    assert.equal((await auth.checkPassword('İzmir', 'password1'))?.id, 'u-izmir');
+    assert.equal((await auth.checkPassword('İZMIR', 'password1'))?.id, 'u-izmir');
+    assert.equal((await auth.checkPassword('ｗｉｄｅ', 'password1'))?.id, 'u-wide');
+    await assert.rejects(auth.signUp('İzmir', 'password2'), ConflictError);
   });
 
   test('checkPassword() finds the user only with the right password', async () => {
