@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './logger.js';
 import { KmsConnection } from './media/KmsConnection.js';
 import { KurentoMediaService } from './media/KurentoMediaService.js';
 import { RoomManager, type RoomManagerOptions } from './rooms/RoomManager.js';
-import { SignallingServer } from './signalling/SignallingServer.js';
+import { SignallingServer, type SignallingOptions } from './signalling/SignallingServer.js';
 import { Store } from './store/Store.js';
 
 export class App {
@@ -47,7 +47,10 @@ export class App {
    * Opens the store, connects to KMS (in the background if it is down), and listens.
    * @throws StoreCorruptError when the data file cannot be read; the listen error (e.g. EADDRINUSE).
    */
-  static async create(config: Config, options: { rooms?: RoomManagerOptions } = {}): Promise<App> {
+  static async create(
+    config: Config,
+    options: { rooms?: RoomManagerOptions; signalling?: Pick<SignallingOptions, 'maxBufferedBytes'> } = {},
+  ): Promise<App> {
     const log = createLogger('app');
     const store = await Store.open(config.dataDir);
     const kms = await KmsConnection.create({
@@ -66,6 +69,7 @@ export class App {
       heartbeatMs: config.wsHeartbeatMs,
       allowedOrigins: config.allowedOrigins,
       publicUrl: config.publicUrl,
+      ...options.signalling,
     });
     try {
       await new Promise<void>((resolve, reject) => {

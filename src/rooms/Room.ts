@@ -49,6 +49,11 @@ export interface RoomContext {
   media: MediaService;
   chatLimiter: RateLimiterMemory;
   log: Logger;
+  /**
+   * Least time between two `viewerCountChanged` of the room, ms: joins and leaves in between are
+   * told once, with the latest count (a join storm would otherwise cost the square of the room size).
+   */
+  viewerCountIntervalMs: number;
 }
 
 const mediaKey = (p: Participant, kind: EndpointKind): string => `${p.id}:${kind}`;
@@ -88,7 +93,12 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly #log: Logger;
   readonly #queue = new SerialQueue();
   readonly #participants = new Map<string, Participant>();
+  /** Participants who joined as viewers (the count is kept, not recounted per join). */
+  readonly #viewerIds = new Set<string>();
   #live: ActiveLive | undefined;
+  /** The viewer count last told to the room, when it was told (ms), and the pending trailing update. */
+  #countSent: { viewers: number; at: number } | undefined;
+  #countTimer: NodeJS.Timeout | undefined;
 
   constructor(record: RoomRecord, ctx: RoomContext) {
     super();
@@ -105,9 +115,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Participants in the room who are not its host. */
   get viewers(): number {
-    let n = 0;
-    for (const p of this.#participants.values()) if (this.#roleOf(p) === 'viewer') n++;
-    return n;
+    return this.#viewerIds.size;
   }
 
   /** True when nobody is in the room, it is not live and no change is pending. */
@@ -136,18 +144,38 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const p of this.#participants.values()) p.notify(method, params);
   }
 
-  #broadcastViewerCount(): void {
-    this.#broadcast('viewerCountChanged', { roomId: this.id, viewers: this.viewers });
+  /** Tells the room its viewer count now, or once the interval since the last one has passed. */
+  #viewerCountChanged(): void {
+    if (this.#countTimer) return; // the pending update will carry the latest count
+    const wait = (this.#countSent?.at ?? -Infinity) + this.#ctx.viewerCountIntervalMs - Date.now();
+    if (wait <= 0) {
+      this.#sendViewerCount();
+      return;
+    }
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = undefined;
+      this.#sendViewerCount();
+    }, wait);
+    this.#countTimer.unref();
+  }
+
+  #sendViewerCount(): void {
+    const viewers = this.viewers;
+    if (this.#countSent?.viewers === viewers) return;
+    this.#countSent = { viewers, at: Date.now() };
+    this.#broadcast('viewerCountChanged', { roomId: this.id, viewers });
   }
 
   /** Adds `p`; returns the room, `p`'s role and the last chat messages. */
   join(p: Participant): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
     return this.#queue.push(() => {
-      const fresh = !this.#participants.has(p.id);
       this.#participants.set(p.id, p);
       const role = this.#roleOf(p);
       this.#log.debug({ participantId: p.id, userId: p.user?.id, role }, 'joined');
-      if (fresh && role === 'viewer') this.#broadcastViewerCount();
+      const before = this.#viewerIds.size;
+      if (role === 'viewer') this.#viewerIds.add(p.id);
+      else this.#viewerIds.delete(p.id);
+      if (this.#viewerIds.size !== before) this.#viewerCountChanged();
       const messages = this.#ctx.store.messages(this.id, Limits.chatReplay).map(toChatMessage);
       return Promise.resolve({ room: this.summary(), role, messages });
     });
@@ -163,7 +191,7 @@ export class Room extends EventEmitter<RoomEvents> {
         this.#live.media.disconnect(mediaKey(p, 'receive'));
         this.#live.media.disconnect(mediaKey(p, 'publish'));
       }
-      if (this.#roleOf(p) === 'viewer') this.#broadcastViewerCount();
+      if (this.#viewerIds.delete(p.id)) this.#viewerCountChanged();
       this.#emitIdleSoon();
     });
   }
@@ -343,6 +371,9 @@ export class Room extends EventEmitter<RoomEvents> {
       await this.#endLive(reason);
       this.#broadcast('roomClosed', { roomId: this.id, reason });
       this.#participants.clear();
+      this.#viewerIds.clear();
+      clearTimeout(this.#countTimer);
+      this.#countTimer = undefined;
     });
   }
 

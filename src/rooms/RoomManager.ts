@@ -16,6 +16,8 @@ export interface RoomManagerOptions {
   /** Chat messages one user may send per `chatWindowSec`. */
   chatBurst?: number;
   chatWindowSec?: number;
+  /** Least time between two `viewerCountChanged` of one room, ms; default 1000. */
+  viewerCountIntervalMs?: number;
 }
 
 export class RoomManager {
@@ -23,6 +25,7 @@ export class RoomManager {
   readonly #media: MediaService;
   readonly #log: Logger;
   readonly #chatLimiter: RateLimiterMemory;
+  readonly #viewerCountIntervalMs: number;
   readonly #rooms = new Map<string, Room>();
   readonly #roomOf = new Map<string, Room>();
 
@@ -34,6 +37,7 @@ export class RoomManager {
       points: options.chatBurst ?? 5,
       duration: options.chatWindowSec ?? 5,
     });
+    this.#viewerCountIntervalMs = options.viewerCountIntervalMs ?? 1000;
   }
 
   /** Summaries of every stored room, live ones first, then by title. */
@@ -66,6 +70,7 @@ export class RoomManager {
       media: this.#media,
       chatLimiter: this.#chatLimiter,
       log: this.#log,
+      viewerCountIntervalMs: this.#viewerCountIntervalMs,
     });
     const created = room;
     created.on('@idle', () => {

@@ -57,6 +57,16 @@ export class Peer implements Participant {
     this.#socket.ping();
   }
 
+  /**
+   * Closes the connection with 1008 (policy violation, RFC 6455 §7.4.1) and `reason`; drops it
+   * after CLOSE_GRACE_MS if the client does not answer the close (it may not be reading at all).
+   */
+  closeForPolicy(reason: string): void {
+    if (!this.open) return;
+    this.#socket.close(CloseCode.PolicyViolation, reason);
+    setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
   /** Drops the connection at once, without a closing handshake. */
   terminate(): void {
     this.#socket.terminate();
@@ -89,9 +99,7 @@ export class Peer implements Participant {
     if (this.#socket.bufferedAmount > this.#maxBufferedBytes) {
       // a client that stops reading would otherwise make the server hold every reply in memory
       this.log.warn({ bufferedAmount: this.#socket.bufferedAmount }, 'client is not reading; closing');
-      this.#socket.close(CloseCode.PolicyViolation, 'Too much unread data: read what the server sends.');
-      // the close frame queues behind the unread data, so do not wait for the handshake long
-      setTimeout(() => this.#socket.terminate(), CLOSE_GRACE_MS).unref();
+      this.closeForPolicy('Too much unread data: read what the server sends.');
       return;
     }
     this.#socket.send(JSON.stringify(message), (err) => {

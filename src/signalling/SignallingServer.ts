@@ -77,6 +77,7 @@ export class SignallingServer {
   readonly #allowedOrigins: ReadonlySet<string>;
   readonly #maxBufferedBytes: number | undefined;
   readonly #costly = new RateLimiterMemory({ points: Limits.costlyPer10s, duration: 10 });
+  readonly #refusals = new RateLimiterMemory({ points: Limits.refusedPer10s, duration: 10 });
 
   constructor(http: Server, auth: AuthService, rooms: RoomManager, log: Logger, options: SignallingOptions) {
     this.#auth = auth;
@@ -253,6 +254,7 @@ export class SignallingServer {
       return;
     }
     if (peer.inFlight >= Limits.maxInFlight) {
+      this.#refused(peer);
       fail(
         ErrorCode.RateLimited,
         `Too many requests waiting for an answer (at most ${Limits.maxInFlight}); wait for the answers.`,
@@ -283,10 +285,19 @@ export class SignallingServer {
     try {
       await this.#costly.consume(peer.id);
     } catch {
+      this.#refused(peer);
       throw new RateLimitedError(
         `Too many ${method} requests: at most ${Limits.costlyPer10s} costly requests per 10 seconds. Wait a few seconds.`,
       );
     }
+  }
+
+  /** Counts a request refused for a limit; a peer that keeps breaking limits is closed (1008). */
+  #refused(peer: Peer): void {
+    this.#refusals.consume(peer.id).catch(() => {
+      peer.log.warn('too many refused requests; closing');
+      peer.closeForPolicy(`More than ${Limits.refusedPer10s} requests refused in 10 s.`);
+    });
   }
 
   /**

@@ -126,7 +126,10 @@ export type SessionEndReason = 'loggedOut' | 'expired';
 export enum CloseCode {
   /** The server is shutting down. */
   GoingAway = 1001,
-  /** The client stopped reading: more than Limits.maxBufferedBytes of replies waited unread. */
+  /**
+   * The client broke a limit persistently: more than Limits.maxBufferedBytes of replies waited
+   * unread, or more than Limits.refusedPer10s requests were refused for a limit.
+   */
   PolicyViolation = 1008,
   /** A frame above the hard size limit (1 MiB). */
   MessageTooBig = 1009,
@@ -145,7 +148,9 @@ export const Limits = {
   /** Requests one connection may have unanswered at once; more are refused with RateLimited. */
   maxInFlight: 16,
   /** Unread bytes the server queues for one connection before closing it with 1008. */
-  maxBufferedBytes: 4 * 1024 * 1024,
+  maxBufferedBytes: 1024 * 1024,
   /** Costly requests (joinRoom, startLive, publishVideo, receiveVideo) per connection per 10 s. */
   costlyPer10s: 30,
+  /** Requests refused for a limit per connection per 10 s before the server closes it with 1008. */
+  refusedPer10s: 100,
 } as const;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { App } from '../../src/App.js';
 import { loadConfig } from '../../src/config.js';
 import type { RoomManagerOptions } from '../../src/rooms/RoomManager.js';
+import type { SignallingOptions } from '../../src/signalling/SignallingServer.js';
 import { FakeKms } from './FakeKms.js';
 import { KmsInspector } from './KmsInspector.js';
 import { RpcClient } from './RpcClient.js';
@@ -52,7 +53,11 @@ export interface Theia {
 let counter = 0;
 
 export async function startTheia(
-  options: { env?: Record<string, string>; rooms?: RoomManagerOptions } = {},
+  options: {
+    env?: Record<string, string>;
+    rooms?: RoomManagerOptions;
+    signalling?: Pick<SignallingOptions, 'maxBufferedBytes'>;
+  } = {},
 ): Promise<Theia> {
   const fake = REAL_KMS_URI ? undefined : await FakeKms.start();
   const kmsUri = REAL_KMS_URI ?? fake!.url;
@@ -72,7 +77,7 @@ export async function startTheia(
       WS_HEARTBEAT_MS: '60000',
       ...options.env,
     }),
-    { rooms: options.rooms },
+    { rooms: options.rooms, signalling: options.signalling },
   );
   const inspector = await KmsInspector.connect(kmsUri);
   const url = app.url;

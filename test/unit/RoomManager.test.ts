@@ -36,7 +36,12 @@ describe('RoomManager', () => {
     bob = await auth.signUp('bob', 'password1');
     roomId = store.rooms().find((r) => r.ownerId === alice.id)!.id;
     media = new MemoryMedia();
-    rooms = new RoomManager(store, media, createLogger('test'), { chatBurst: 3, chatWindowSec: 60 });
+    // every viewer count is told at once here; the coalescing has its own test below
+    rooms = new RoomManager(store, media, createLogger('test'), {
+      chatBurst: 3,
+      chatWindowSec: 60,
+      viewerCountIntervalMs: 0,
+    });
   });
   afterEach(async () => {
     await rooms.close('shutdown');
@@ -61,6 +66,35 @@ describe('RoomManager', () => {
     assert.equal(joined.role, 'viewer');
     assert.equal(joined.room.viewers, 2);
     assert.deepEqual(host.received('viewerCountChanged').at(-1), { roomId, viewers: 2 });
+  });
+
+  test('viewer counts are told at most once per interval, with the latest count', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const coalescing = new RoomManager(store, media, createLogger('test'), { viewerCountIntervalMs: 1000 });
+    try {
+      const host = new RecordingParticipant(alice);
+      await coalescing.join(host, roomId);
+      const viewers = Array.from({ length: 50 }, () => new RecordingParticipant(undefined));
+      for (const v of viewers) await coalescing.join(v, roomId);
+      // the first join is told at once; the 49 after it wait for the interval
+      assert.deepEqual(host.received('viewerCountChanged'), [{ roomId, viewers: 1 }]);
+      t.mock.timers.tick(999);
+      assert.equal(host.received('viewerCountChanged').length, 1);
+      t.mock.timers.tick(1);
+      assert.deepEqual(host.received('viewerCountChanged'), [
+        { roomId, viewers: 1 },
+        { roomId, viewers: 50 },
+      ]);
+      // a join and a leave within one interval leave the count as it was: nothing to tell
+      const extra = new RecordingParticipant(undefined);
+      await coalescing.join(extra, roomId);
+      await coalescing.leave(extra);
+      t.mock.timers.tick(1000);
+      assert.equal(host.received('viewerCountChanged').length, 2);
+      assert.equal(coalescing.summary(roomId).viewers, 50);
+    } finally {
+      await coalescing.close('shutdown');
+    }
   });
 
   test('joinRoom() of an unknown room fails with NotFoundError', async () => {

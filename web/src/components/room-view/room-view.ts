@@ -73,6 +73,8 @@ export class TheiaRoomView extends LitElement {
         this.endNotice = endReasonText(reason);
         this.#disconnected('The server closed this room. Reload the page to join again.');
       }),
+      // logged out in another tab, or the login expired: the app rebuilds this page for a visitor
+      s.on('sessionEnded', () => this.session?.expire()),
       s.onClose(() => this.#disconnected('The connection to the server was lost.')),
     ];
     void this.#join();
