@@ -72,6 +72,8 @@ async function startApp(): Promise<void> {
       KMS_URI: REAL_KMS_URI ?? kms!.url,
       WEB_DIR,
       INSTANCE_ID: instanceId,
+      // every page signs up or logs in from 127.0.0.1: far more than a person's attempts a minute
+      LOGIN_RATE_LIMIT: '1000',
       NODE_ENV: 'test',
     }),
   );
@@ -87,11 +89,34 @@ after(async () => {
   }
 });
 
-/** Opens a fresh profile in `name` and remembers it in `pages` for the test's `finally`. */
-async function openPage(pages: E2ePage[], name: BrowserName): Promise<E2ePage> {
-  const page = await (await browsers.get(name)).newPage();
-  pages.push(page);
-  return page;
+/** Opens a fresh profile (own storage, so own login) with one page in a browser. */
+type OpenPage = (browser: BrowserName) => Promise<E2ePage>;
+
+/**
+ * Runs a test's scenario with the pages it opens, and closes them all when it ends; if it failed,
+ * first saves a screenshot of each (with THEIA_E2E_SCREENSHOTS).
+ */
+async function withPages(t: TestContext, scenario: (open: OpenPage) => Promise<void>): Promise<void> {
+  const pages: E2ePage[] = [];
+  try {
+    await scenario(async (browser) => {
+      const page = await (await browsers.get(browser)).newPage();
+      pages.push(page);
+      return page;
+    });
+  } catch (err) {
+    if (SCREENSHOTS) {
+      const name = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
+      await Promise.allSettled(
+        pages.map((page, i) =>
+          page.screenshot(path.join(SCREENSHOTS, `failed-${name}-${i}-${page.browserName}.png`)),
+        ),
+      );
+    }
+    throw err;
+  } finally {
+    await closeAll(pages);
+  }
 }
 
 /** Signs up through the form and waits until the header shows the new name. */
@@ -149,8 +174,8 @@ async function expectNoPlayback(viewer: E2ePage): Promise<void> {
 }
 
 /** Signs up a host in `browser`, opens their room and waits for the camera preview. */
-async function openHostRoom(pages: E2ePage[], browser: BrowserName, name: string): Promise<E2ePage> {
-  const host = await openPage(pages, browser);
+async function openHostRoom(open: OpenPage, browser: BrowserName, name: string): Promise<E2ePage> {
+  const host = await open(browser);
   await signUp(host, name);
   await host.click('nav-my-room');
   await host.waitForText('room-title', `${name}'s room`);
@@ -163,14 +188,13 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
     `a host in ${hostBrowser} goes live with the preview playing; a viewer in ${viewerBrowser} watches ` +
       'it play through chat and viewers coming and going; anonymous visitors read only; stopping frees KMS',
     async (t: TestContext) => {
-      const pages: E2ePage[] = [];
-      try {
+      await withPages(t, async (open) => {
         const suffix = randomUUID().slice(0, 6);
         const hostName = `host_${suffix}`;
         const viewerName = `viewer_${suffix}`;
 
         // A opens their room: the preview plays, and keeps playing while A goes live
-        const a = await openHostRoom(pages, hostBrowser, hostName);
+        const a = await openHostRoom(open, hostBrowser, hostName);
         await startVideoProbe(a, 'host-preview');
         const preview = await expectPlayback(a, 'host-preview', {
           windowMs: 3_000,
@@ -184,7 +208,7 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
         assert.equal(await a.count('host-error'), 0, 'no error on the host page');
 
         // B signs up, finds A's room live in the list, enters and starts watching
-        const b = await openPage(pages, viewerBrowser);
+        const b = await open(viewerBrowser);
         await signUp(b, viewerName);
         await b.click('nav-rooms');
         const card = { testId: 'room-card', text: `${hostName}'s room`, has: 'room-live-badge' };
@@ -208,7 +232,7 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
             "B's box is empty after sending",
           );
 
-          c = await openPage(pages, viewerBrowser);
+          c = await open(viewerBrowser);
           await c.goto(roomUrl);
           await c.waitFor({ testId: 'chat-message', text: 'hello from B' });
           await c.waitFor({ testId: 'chat-message', text: 'welcome, B!' });
@@ -217,7 +241,7 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
           await c.waitFor('nav-login');
           await b.waitForText('room-viewers', '2 viewers');
 
-          const d = await openPage(pages, hostBrowser);
+          const d = await open(hostBrowser);
           await d.goto(roomUrl);
           await b.waitForText('room-viewers', '3 viewers');
           await d.close();
@@ -254,21 +278,18 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
         await b.waitFor('viewer-video', { state: 'detached' });
         await eventually('KMS to hold no objects of the room', async () => (await kmsObjects()).length === 0);
         await screenshot(b, 'viewer-after-stop');
-      } finally {
-        await closeAll(pages);
-      }
+      });
     },
   );
 }
 
 for (const browser of ['chromium', 'firefox'] as const) {
   test(`a viewer in ${browser} follows the host through a second live, and waits again when the host leaves`, async (t) => {
-    const pages: E2ePage[] = [];
-    try {
-      const a = await openHostRoom(pages, browser, `host2_${randomUUID().slice(0, 6)}`);
+    await withPages(t, async (open) => {
+      const a = await openHostRoom(open, browser, `host2_${randomUUID().slice(0, 6)}`);
 
       // B is in the room before the live starts
-      const b = await openPage(pages, browser);
+      const b = await open(browser);
       await b.goto(a.url());
       await b.waitForText('viewer-state', 'Waiting for the host…');
 
@@ -293,15 +314,12 @@ for (const browser of ['chromium', 'firefox'] as const) {
       await b.waitForText('viewer-state', 'Waiting for the host…');
       await b.waitForText('viewer-notice', 'The live ended because the host left.');
       await eventually('KMS to hold no objects of the room', async () => (await kmsObjects()).length === 0);
-    } finally {
-      await closeAll(pages);
-    }
+    });
   });
 
-  test(`the sign-up and log-in forms show the server’s message inline (${browser})`, async () => {
-    const pages: E2ePage[] = [];
-    try {
-      const page = await openPage(pages, browser);
+  test(`the sign-up and log-in forms show the server’s message inline (${browser})`, async (t) => {
+    await withPages(t, async (open) => {
+      const page = await open(browser);
       await page.goto(`${app.url}/#/signup`);
       await page.fill('auth-name', `short_${randomUUID().slice(0, 6)}`);
       await page.fill('auth-password', 'short');
@@ -314,9 +332,7 @@ for (const browser of ['chromium', 'firefox'] as const) {
       await page.click('auth-submit');
       await page.waitForText('auth-error', 'Wrong name or password.');
       await screenshot(page, 'login-error');
-    } finally {
-      await closeAll(pages);
-    }
+    });
   });
 }
 
@@ -329,14 +345,13 @@ test(
     timeout: 180_000,
   },
   async (t) => {
-    const pages: E2ePage[] = [];
-    try {
-      const a = await openHostRoom(pages, 'chromium', `soak_${randomUUID().slice(0, 6)}`);
+    await withPages(t, async (open) => {
+      const a = await openHostRoom(open, 'chromium', `soak_${randomUUID().slice(0, 6)}`);
       await a.click('go-live');
       await a.waitForText('live-state', 'Live');
       const viewers = await Promise.all(
         (['chromium', 'firefox'] as const).map(async (browser) => {
-          const viewer = await openPage(pages, browser);
+          const viewer = await open(browser);
           await viewer.goto(a.url());
           await startVideoProbe(viewer, 'viewer-video');
           return viewer;
@@ -346,7 +361,7 @@ test(
       const meanwhile = async (): Promise<void> => {
         for (let i = 1; Date.now() - started < 55_000; i++) {
           await chat(a, viewers[i % 2]!, `message ${i}`);
-          const extra = await openPage(pages, 'chromium');
+          const extra = await open('chromium');
           await extra.goto(a.url());
           await a.waitForText('room-viewers', '3 viewers');
           await extra.close();
@@ -358,8 +373,6 @@ test(
         meanwhile(),
       ]);
       for (const f of figures) t.diagnostic(figuresText('a minute watching', f));
-    } finally {
-      await closeAll(pages);
-    }
+    });
   },
 );
