@@ -3,8 +3,8 @@ const CHUNK = 500;
 
 /**
  * An array of records whose JSON text is cached in chunks of CHUNK records, so writing the store
- * after one change re-encodes one chunk instead of the whole array (10,000 users take ~20 ms to
- * stringify, which would stall the event loop on every write).
+ * after one change re-encodes one chunk instead of the whole array (10,000 users took 10–40 ms to
+ * stringify here, which would stall the event loop on every write).
  *
  * Change records only through `push()`, `changed()` and `replace()`, or the cache goes stale.
  */
