@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger, type Logger } from './logger.js';
 import { KmsConnection } from './media/KmsConnection.js';
+import { FACE_OVERLAY_PATH, FACE_OVERLAY_PLACEMENT } from './media/faceOverlay.js';
 import { KurentoMediaService } from './media/KurentoMediaService.js';
 import { RoomManager, type RoomManagerOptions } from './rooms/RoomManager.js';
 import { SignallingServer, type SignallingOptions } from './signalling/SignallingServer.js';
@@ -61,10 +62,26 @@ export class App {
       instanceId: config.instanceId,
       log: createLogger('media'),
     });
-    const media = new KurentoMediaService(kms, createLogger('media'));
+    // the handler comes once the rooms exist; the server object is needed first for its port
+    const http = createServer();
+    /** Where KMS fetches what the app serves it: MEDIA_PUBLIC_URL, or this app on KMS's host. */
+    const mediaBaseUrl = (): string =>
+      config.mediaPublicUrl ??
+      `http://127.0.0.1:${(http.address() as AddressInfo | null)?.port ?? config.port}`;
+    const media = new KurentoMediaService(
+      kms,
+      {
+        mix: config.mix,
+        faceOverlay: () => ({ uri: mediaBaseUrl() + FACE_OVERLAY_PATH, ...FACE_OVERLAY_PLACEMENT }),
+      },
+      createLogger('media'),
+    );
     const auth = new AuthService(store, { tokenTtlMs: config.tokenTtlMs });
-    const rooms = new RoomManager(store, media, createLogger('rooms'), options.rooms);
-    const http = createServer(createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
+    const rooms = new RoomManager(store, media, createLogger('rooms'), {
+      maxGuests: config.maxGuests,
+      ...options.rooms,
+    });
+    http.on('request', createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
     const signalling = new SignallingServer(http, auth, rooms, createLogger('signalling'), {
       heartbeatMs: config.wsHeartbeatMs,
       allowedOrigins: config.allowedOrigins,

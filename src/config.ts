@@ -134,6 +134,16 @@ const schema = z.object({
   TRUST_PROXY: trustProxy,
   ALLOWED_ORIGINS: origins,
   WS_HEARTBEAT_MS: positiveInt.default(15_000),
+  MAX_GUESTS: integer(1, 3).default(1),
+  MIX_WIDTH: integer(160, 3840).default(1280),
+  MIX_HEIGHT: integer(120, 2160).default(720),
+  MIX_FPS: integer(5, 60).default(30),
+  MEDIA_PUBLIC_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'must be an http:// or https:// URL KMS can reach, e.g. http://10.0.0.5:8080',
+    })
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
   NODE_ENV: z.string().optional(),
 });
@@ -180,6 +190,15 @@ export interface Config {
    */
   allowedOrigins: string[];
   wsHeartbeatMs: number;
+  /** Guests on a stage besides the host (MAX_GUESTS, 1–3). */
+  maxGuests: number;
+  /** Caps of the co-hosting grid mix: px and frames per second (MIX_WIDTH, MIX_HEIGHT, MIX_FPS). */
+  mix: { maxWidth: number; maxHeight: number; framerate: number };
+  /**
+   * Base URL at which KMS fetches what the app serves it (the face-overlay image), MEDIA_PUBLIC_URL;
+   * undefined: `http://127.0.0.1:<port the app listens on>` (KMS on the same host).
+   */
+  mediaPublicUrl: string | undefined;
   /** pino level; `src/logger.ts` reads the same variable. */
   logLevel: LogLevel;
 }
@@ -231,6 +250,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     allowedOrigins: e.ALLOWED_ORIGINS,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    maxGuests: e.MAX_GUESTS,
+    mix: { maxWidth: e.MIX_WIDTH, maxHeight: e.MIX_HEIGHT, framerate: e.MIX_FPS },
+    mediaPublicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
 }

@@ -1,19 +1,21 @@
 /**
- * MediaService on Kurento: creates RoomPipelines on the KmsConnection and, when KMS is lost,
+ * MediaService on Kurento: creates LivePipelines on the KmsConnection and, when KMS is lost,
  * aborts every one of them so their rooms end the live with `mediaServerLost`.
  */
 import type { Logger } from '../logger.js';
 import type { LiveMedia, MediaService } from '../rooms/media.js';
 import type { KmsConnection } from './KmsConnection.js';
-import { RoomPipeline } from './RoomPipeline.js';
+import { LivePipeline, type LivePipelineOptions } from './LivePipeline.js';
 
 export class KurentoMediaService implements MediaService {
   readonly #kms: KmsConnection;
+  readonly #options: LivePipelineOptions;
   readonly #log: Logger;
-  readonly #pipelines = new Set<RoomPipeline>();
+  readonly #pipelines = new Set<LivePipeline>();
 
-  constructor(kms: KmsConnection, log: Logger) {
+  constructor(kms: KmsConnection, options: LivePipelineOptions, log: Logger) {
     this.#kms = kms;
+    this.#options = options;
     this.#log = log;
     kms.on('lost', () => {
       for (const p of [...this.#pipelines]) p.abort('mediaServerLost');
@@ -26,7 +28,7 @@ export class KurentoMediaService implements MediaService {
   }
 
   async createLive(ids: { roomId: string; liveId: string }): Promise<LiveMedia> {
-    const pipeline = await RoomPipeline.create(this.#kms, ids, this.#log);
+    const pipeline = await LivePipeline.create(this.#kms, ids, this.#options, this.#log);
     this.#pipelines.add(pipeline);
     pipeline.once('@close', () => this.#pipelines.delete(pipeline));
     return pipeline;

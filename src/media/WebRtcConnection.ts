@@ -8,23 +8,18 @@ import type { CandidateListener } from '../rooms/media.js';
 import type { IceCandidateInit } from '../signalling/protocol.js';
 import { InvalidStateError, MediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { KmsConnection, KmsObject } from './KmsConnection.js';
+import { WebRtcEndpoint } from './elements/WebRtcEndpoint.js';
+import type { KmsConnection } from './KmsConnection.js';
+import type { KmsObject } from './KmsObject.js';
 
 /** Candidates kept for an endpoint that does not exist yet; a browser sends a few dozen at most. */
 const MAX_QUEUED_CANDIDATES = 100;
-
-/** The `candidate` field of KMS's IceCandidateFound event (kurento IceCandidate complex type). */
-interface KmsIceCandidate {
-  candidate: string;
-  sdpMid: string;
-  sdpMLineIndex: number;
-}
 
 export class WebRtcConnection {
   readonly key: string;
   readonly #kms: KmsConnection;
   readonly #log: Logger;
-  #endpoint: KmsObject | undefined;
+  #endpoint: WebRtcEndpoint | undefined;
   #queue: IceCandidateInit[] = [];
   #started = false;
   #closed = false;
@@ -45,7 +40,7 @@ export class WebRtcConnection {
   }
 
   /** The WebRtcEndpoint, once created. */
-  get endpoint(): KmsObject | undefined {
+  get endpoint(): WebRtcEndpoint | undefined {
     return this.#endpoint;
   }
 
@@ -56,8 +51,8 @@ export class WebRtcConnection {
       if (this.#queue.length < MAX_QUEUED_CANDIDATES) this.#queue.push(candidate);
       return;
     }
-    this.#kms
-      .addIceCandidate(this.#endpoint, candidate)
+    this.#endpoint
+      .addIceCandidate(candidate)
       .catch((err: unknown) => this.#log.debug({ err }, 'addIceCandidate failed'));
   }
 
@@ -71,40 +66,35 @@ export class WebRtcConnection {
     pipeline: KmsObject,
     sdpOffer: string,
     onCandidate: CandidateListener,
-    beforeOffer: (endpoint: KmsObject) => Promise<void> = () => Promise.resolve(),
+    beforeOffer: (endpoint: WebRtcEndpoint) => Promise<void> = () => Promise.resolve(),
   ): Promise<string> {
     if (this.#started) throw new InvalidStateError('This connection has negotiated already.');
     this.#started = true;
-    const endpoint = await this.#kms.create(pipeline, 'WebRtcEndpoint');
+    const endpoint = await WebRtcEndpoint.create(this.#kms, pipeline);
     if (this.#closed) {
-      this.#kms.release(endpoint);
+      endpoint.release();
       throw new InvalidStateError('The connection closed while it was being set up.');
     }
     this.#endpoint = endpoint;
     for (const c of this.#queue.splice(0)) this.addIceCandidate(c);
-    endpoint.on('IceCandidateFound', (event: { candidate: KmsIceCandidate }) => {
-      if (this.#closed) return;
-      const { candidate, sdpMid, sdpMLineIndex } = event.candidate;
-      onCandidate({ candidate, sdpMid, sdpMLineIndex });
+    endpoint.onIceCandidate((candidate) => {
+      if (!this.#closed) onCandidate(candidate);
     });
     await beforeOffer(endpoint);
     let answer: string;
     try {
-      answer = await this.#kms.invoke<string>(endpoint, 'processOffer', [sdpOffer]);
+      answer = await endpoint.processOffer(sdpOffer);
     } catch (err) {
       if (err instanceof MediaError) {
         throw new MediaError(
           'The media server could not use the SDP offer of your browser. Reload and try again.',
-          {
-            kmsCode: err.kmsCode,
-            cause: err,
-          },
+          { kmsCode: err.kmsCode, cause: err },
         );
       }
       throw err;
     }
     if (this.#closed) throw new InvalidStateError('The connection closed while it was being set up.');
-    await this.#kms.invoke(endpoint, 'gatherCandidates');
+    await endpoint.gatherCandidates();
     return answer;
   }
 
@@ -116,6 +106,6 @@ export class WebRtcConnection {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
-    if (this.#endpoint && releaseEndpoint) this.#kms.release(this.#endpoint);
+    if (this.#endpoint && releaseEndpoint) this.#endpoint.release();
   }
 }

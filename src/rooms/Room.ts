@@ -1,16 +1,19 @@
 /**
- * The live state of one stored room: who is in it, whether it is live, and its media.
- * Every change runs on the room's SerialQueue (one at a time); chat and ICE candidates, which
- * change no room state, skip the queue.
+ * One stored room in use: who is in it, its chat, its stage settings, and its Live while there is
+ * one. Every change runs on the room's queue (awaitqueue, one task at a time); chat, ICE candidates
+ * and viewers' negotiations, which change no room state, skip it. Room turns changes into
+ * notifications: to everyone, to the host's windows, or to one participant.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { AwaitQueue } from 'awaitqueue';
 import type { RateLimiterMemory } from 'rate-limiter-flexible';
 import { publicUser } from '../auth/AuthService.js';
 import {
   ErrorCode,
   ForbiddenError,
   InvalidStateError,
+  NotFoundError,
   RateLimitedError,
   UnauthenticatedError,
 } from '../errors.js';
@@ -18,25 +21,23 @@ import type { Logger } from '../logger.js';
 import {
   Limits,
   type ChatMessage,
+  type CoHostEndReason,
+  type CoHostRequest,
   type EndReason,
   type EndpointKind,
   type IceCandidateInit,
+  type Layout,
   type NotificationMethod,
   type NotificationParams,
   type Role,
   type RoomSummary,
+  type StageState,
 } from '../signalling/protocol.js';
 import type { LiveRecord, MessageRecord, RoomRecord, Store } from '../store/Store.js';
-import type { LiveMedia, MediaService } from './media.js';
+import { Live } from './Live.js';
+import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
-import { SerialQueue } from './SerialQueue.js';
-
-interface ActiveLive {
-  record: LiveRecord;
-  media: LiveMedia;
-  /** The participant (connection) that started the live and alone may publish. */
-  hostId: string;
-}
+import type { Guest } from './Stage.js';
 
 export interface RoomEvents {
   /** Nobody is in the room and it is not live: the manager may drop it. */
@@ -54,15 +55,24 @@ export interface RoomContext {
    * told once, with the latest count (a join storm would otherwise cost the square of the room size).
    */
   viewerCountIntervalMs: number;
+  /** Guest seats on a stage besides the host (config MAX_GUESTS). */
+  maxGuests: number;
 }
 
-const mediaKey = (p: Participant, kind: EndpointKind): string => `${p.id}:${kind}`;
+/** A stored room's stage settings, with the defaults of rooms stored before co-hosting existed. */
+function settingsOf(record: RoomRecord): Omit<StageState, 'stage'> {
+  return {
+    coHosting: record.coHosting ?? false,
+    layout: record.layout ?? 'pip',
+    faceDetection: record.faceDetection ?? false,
+  };
+}
 
 /** A stored room as the room list shows it; `state` is what only an active Room knows. */
 export function roomSummary(
   store: Store,
   record: RoomRecord,
-  state: { liveId: string | null; viewers: number } = { liveId: null, viewers: 0 },
+  state: Pick<RoomSummary, 'liveId' | 'viewers' | 'stage'> = { liveId: null, viewers: 0, stage: [] },
 ): RoomSummary {
   const owner = store.userById(record.ownerId);
   return {
@@ -72,6 +82,8 @@ export function roomSummary(
     live: state.liveId !== null,
     liveId: state.liveId,
     viewers: state.viewers,
+    ...settingsOf(record),
+    stage: state.stage,
   };
 }
 
@@ -85,17 +97,24 @@ function toChatMessage(m: MessageRecord): ChatMessage {
   };
 }
 
+const publicRequest = ({ userId, name, requestedAt }: CoHostRequest): CoHostRequest => ({
+  userId,
+  name,
+  requestedAt,
+});
+
 export class Room extends EventEmitter<RoomEvents> {
   readonly id: string;
   /** A room's owner never changes: kept here so roles need no store look-up. */
   readonly #ownerId: string;
   readonly #ctx: RoomContext;
   readonly #log: Logger;
-  readonly #queue = new SerialQueue();
+  readonly #queue = new AwaitQueue();
   readonly #participants = new Map<string, Participant>();
   /** Participants who joined as viewers (the count is kept, not recounted per join). */
   readonly #viewerIds = new Set<string>();
-  #live: ActiveLive | undefined;
+  #live: Live | undefined;
+  #closed = false;
   /** The viewer count last told to the room, when it was told (ms), and the pending trailing update. */
   #countSent: { viewers: number; at: number } | undefined;
   #countTimer: NodeJS.Timeout | undefined;
@@ -120,28 +139,62 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** True when nobody is in the room, it is not live and no change is pending. */
   get idle(): boolean {
-    return this.#participants.size === 0 && !this.#live && this.#queue.pending === 0;
+    return this.#participants.size === 0 && !this.#live && this.#queue.size === 0;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   has(p: Participant): boolean {
     return this.#participants.has(p.id);
   }
 
-  summary(): RoomSummary {
+  #record(): RoomRecord {
     const record = this.#ctx.store.roomById(this.id);
     if (!record) throw new Error(`room ${this.id} vanished from the store`);
-    return roomSummary(this.#ctx.store, record, {
+    return record;
+  }
+
+  summary(): RoomSummary {
+    return roomSummary(this.#ctx.store, this.#record(), {
       liveId: this.#live?.record.id ?? null,
       viewers: this.viewers,
+      stage: this.#stageMembers(),
     });
+  }
+
+  #stageMembers(): StageState['stage'] {
+    const owner = this.#ctx.store.userById(this.#ownerId);
+    return this.#live?.members(owner?.name ?? '') ?? [];
   }
 
   #roleOf(p: Participant): Role {
     return p.user !== undefined && p.user.id === this.#ownerId ? 'host' : 'viewer';
   }
 
+  /** Runs a change of the room's state after the ones before it. @throws InvalidStateError once closed. */
+  #run<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.#closed)
+      return Promise.reject(new InvalidStateError('This room is closing. Try again in a moment.'));
+    return this.#queue.push(task, name);
+  }
+
   #broadcast<M extends NotificationMethod>(method: M, params: NotificationParams[M]): void {
     for (const p of this.#participants.values()) p.notify(method, params);
+  }
+
+  /** Tells every window of the room's owner. */
+  #notifyHosts<M extends NotificationMethod>(method: M, params: NotificationParams[M]): void {
+    for (const p of this.#participants.values()) if (this.#roleOf(p) === 'host') p.notify(method, params);
+  }
+
+  #broadcastStage(): void {
+    this.#broadcast('stageChanged', {
+      roomId: this.id,
+      ...settingsOf(this.#record()),
+      stage: this.#stageMembers(),
+    });
   }
 
   /** Tells the room its viewer count now, or once the interval since the last one has passed. */
@@ -166,9 +219,11 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#broadcast('viewerCountChanged', { roomId: this.id, viewers });
   }
 
-  /** Adds `p`; returns the room, `p`'s role and the last chat messages. */
-  join(p: Participant): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
-    return this.#queue.push(() => {
+  /** Adds `p`; returns the room, `p`'s role, the last chat messages and (for the host) the pending requests. */
+  join(
+    p: Participant,
+  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] }> {
+    return this.#run('join', () => {
       this.#participants.set(p.id, p);
       const role = this.#roleOf(p);
       this.#log.debug({ participantId: p.id, userId: p.user?.id, role }, 'joined');
@@ -177,19 +232,27 @@ export class Room extends EventEmitter<RoomEvents> {
       else this.#viewerIds.delete(p.id);
       if (this.#viewerIds.size !== before) this.#viewerCountChanged();
       const messages = this.#ctx.store.messages(this.id, Limits.chatReplay).map(toChatMessage);
-      return Promise.resolve({ room: this.summary(), role, messages });
+      const requests = role === 'host' ? (this.#live?.stage.requests.map(publicRequest) ?? []) : [];
+      return Promise.resolve({ room: this.summary(), role, messages, requests });
     });
   }
 
-  /** Removes `p` and its media; the live ends when `p` is its host. */
+  /** Removes `p` and its media; the live ends when `p` is its host; a guest leaves the stage. */
   leave(p: Participant): Promise<void> {
-    return this.#queue.push(async () => {
+    return this.#run('leave', async () => {
       if (!this.#participants.delete(p.id)) return;
       this.#log.debug({ participantId: p.id }, 'left');
-      if (this.#live?.hostId === p.id) await this.#endLive('hostLeft');
-      else if (this.#live) {
-        this.#live.media.disconnect(mediaKey(p, 'receive'));
-        this.#live.media.disconnect(mediaKey(p, 'publish'));
+      const live = this.#live;
+      if (live?.hostId === p.id) await this.#endLive('hostLeft');
+      else if (live) {
+        const guest = live.stage.guestOf(p);
+        if (guest) await this.#endGuest(guest, 'disconnected');
+        const request = live.stage.requestOf(p);
+        if (request) {
+          live.stage.dropRequest(request.userId);
+          this.#notifyHosts('coHostRequestCancelled', { userId: request.userId });
+        }
+        live.disconnect(p);
       }
       if (this.#viewerIds.delete(p.id)) this.#viewerCountChanged();
       this.#emitIdleSoon();
@@ -209,40 +272,46 @@ export class Room extends EventEmitter<RoomEvents> {
    *   MediaUnavailableError when KMS cannot be reached.
    */
   startLive(p: Participant): Promise<{ liveId: string; liveCode: string }> {
-    return this.#queue.push(async () => {
-      this.#requireMember(p);
-      if (this.#roleOf(p) !== 'host')
-        throw new ForbiddenError('Only the owner of this room can go live in it.');
+    return this.#run('startLive', async () => {
+      this.#requireOwner(p, 'go live');
       if (this.#live) throw new InvalidStateError('This room is live already. Stop the live first.');
-      const record: LiveRecord = {
-        id: randomUUID(),
-        roomId: this.id,
-        liveCode: randomBytes(18).toString('base64url'),
-        startedAt: Date.now(),
-        endedAt: null,
-        endReason: null,
-      };
+      const record = this.#newLiveRecord();
       const media = await this.#ctx.media.createLive({ roomId: this.id, liveId: record.id });
-      if (!this.#participants.has(p.id)) {
-        media.close(); // the host left while the pipeline was being made
-        throw new InvalidStateError('You left the room before the live started.');
-      }
       try {
+        if (!this.#participants.has(p.id))
+          throw new InvalidStateError('You left the room before the live started.');
+        const live = new Live(record, media, p, this.#ownerId, this.#ctx.maxGuests);
+        const settings = settingsOf(this.#record());
+        await live.applyStage(settings.layout);
+        if (settings.faceDetection) await media.setFaceOverlay(true);
         await this.#ctx.store.addLive(record);
+        media.on('close', (reason) => {
+          this.#run('media closed', () =>
+            this.#live?.media === media ? this.#endLive(reason) : Promise.resolve(),
+          ).catch((err: unknown) => this.#log.debug({ err }, 'media closed after the room'));
+        });
+        this.#live = live;
       } catch (err) {
         media.close();
         throw err;
       }
-      media.on('close', (reason) => {
-        void this.#queue.push(() =>
-          this.#live?.media === media ? this.#endLive(reason) : Promise.resolve(),
-        );
-      });
-      this.#live = { record, media, hostId: p.id };
       this.#log.info({ liveId: record.id, userId: p.user?.id }, 'live started');
       this.#broadcast('liveStarted', { roomId: this.id, liveId: record.id });
+      this.#broadcastStage();
       return { liveId: record.id, liveCode: record.liveCode };
     });
+  }
+
+  #newLiveRecord(extra: Partial<LiveRecord> = {}): LiveRecord {
+    return {
+      id: randomUUID(),
+      roomId: this.id,
+      liveCode: randomBytes(18).toString('base64url'),
+      startedAt: Date.now(),
+      endedAt: null,
+      endReason: null,
+      ...extra,
+    };
   }
 
   /**
@@ -250,10 +319,8 @@ export class Room extends EventEmitter<RoomEvents> {
    * @throws ForbiddenError unless `p` is the owner; InvalidStateError when not live.
    */
   stopLive(p: Participant): Promise<void> {
-    return this.#queue.push(async () => {
-      this.#requireMember(p);
-      if (this.#roleOf(p) !== 'host')
-        throw new ForbiddenError('Only the owner of this room can stop its live.');
+    return this.#run('stopLive', async () => {
+      this.#requireOwner(p, 'stop the live');
       if (!this.#live) throw new InvalidStateError('This room is not live.');
       await this.#endLive('stopped');
     });
@@ -261,7 +328,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Ends the live on behalf of its owner from outside a connection (REST). */
   stopLiveByOwner(userId: string): Promise<void> {
-    return this.#queue.push(async () => {
+    return this.#run('stopLiveByOwner', async () => {
       if (this.#ownerId !== userId)
         throw new ForbiddenError('Only the owner of this room can stop its live.');
       if (!this.#live) throw new InvalidStateError('This room is not live.');
@@ -270,17 +337,29 @@ export class Room extends EventEmitter<RoomEvents> {
     });
   }
 
+  /** True while `liveId` (the room's live or a guest's) runs and `liveCode` is its code. */
+  verifyLive(liveId: string, liveCode: string): boolean {
+    const live = this.#live;
+    if (!live) return false;
+    const record =
+      live.record.id === liveId ? live.record : live.stage.guests.find((g) => g.live.id === liveId)?.live;
+    return record?.liveCode === liveCode;
+  }
+
   async #endLive(reason: EndReason): Promise<void> {
     const live = this.#live;
     if (!live) return;
     this.#live = undefined;
     live.media.close();
     this.#log.info({ liveId: live.record.id, reason }, 'live ended');
+    const { guests } = live.stage.clear();
+    const ended = [live.record.id, ...guests.map((g) => g.live.id)];
     try {
-      await this.#ctx.store.endLive(live.record.id, reason);
+      for (const id of ended) await this.#ctx.store.endLive(id, reason);
     } catch (err) {
       this.#log.error({ err, liveId: live.record.id }, 'could not record the end of a live');
     }
+    for (const g of guests) g.participant.notify('coHostEnded', { userId: g.userId, reason: 'liveEnded' });
     if (reason === 'mediaServerLost' || reason === 'mediaError') {
       this.#broadcast('mediaError', {
         code: ErrorCode.MediaUnavailable,
@@ -291,41 +370,42 @@ export class Room extends EventEmitter<RoomEvents> {
       });
     }
     this.#broadcast('liveEnded', { roomId: this.id, liveId: live.record.id, reason });
+    this.#broadcastStage();
   }
 
   /**
-   * The host sends its camera: returns the SDP answer of the host's WebRtcEndpoint.
-   * @throws InvalidStateError when not live or `p` did not start the live.
+   * A stage member sends its camera: returns the SDP answer of its WebRtcEndpoint.
+   * @throws InvalidStateError when not live or `p` is the owner's other window; ForbiddenError for viewers.
    */
   publish(p: Participant, sdpOffer: string): Promise<string> {
-    return this.#queue.push(() => {
+    return this.#run('publish', () => {
       this.#requireMember(p);
       const live = this.#live;
       if (!live) throw new InvalidStateError('Go live (startLive) before sending video.');
-      if (live.hostId !== p.id) {
-        throw this.#roleOf(p) === 'host'
-          ? new InvalidStateError('This live was started from another window; send video from there.')
-          : new ForbiddenError('Only the host can send video in this room.');
-      }
-      return live.media.publish(mediaKey(p, 'publish'), sdpOffer, (candidate) =>
+      return live.publish(p, this.#roleOf(p) === 'host', sdpOffer, (candidate) =>
         p.notify('iceCandidate', { endpoint: 'publish', candidate }),
       );
     });
   }
 
   /**
-   * A participant watches the live: returns the SDP answer of its receive-only WebRtcEndpoint.
-   * Viewers joining at once negotiate in parallel, outside the room's queue: the media graph keeps
-   * itself consistent (a live ending or the viewer leaving meanwhile fails the call and releases
-   * the endpoint).
-   * @throws InvalidStateError when not live, or when the live ends or `p` leaves meanwhile.
+   * A participant watches the live (the program), or a stage member watches member `from`
+   * directly; returns the SDP answer of its receive-only WebRtcEndpoint. Viewers negotiate in
+   * parallel, outside the room's queue: the media graph keeps itself consistent (a live ending or
+   * the viewer leaving meanwhile fails the call and releases the endpoint).
+   * @throws InvalidStateError when not live, or when the live ends or `p` leaves meanwhile;
+   *   ForbiddenError / NotFoundError for a `from` that `p` may not watch.
    */
-  async receive(p: Participant, sdpOffer: string): Promise<string> {
+  async receive(p: Participant, sdpOffer: string, from?: string): Promise<string> {
     this.#requireMember(p);
     const live = this.#live;
     if (!live) throw new InvalidStateError('This room is not live yet; wait for liveStarted.');
-    return await live.media.receive(mediaKey(p, 'receive'), sdpOffer, (candidate) =>
-      p.notify('iceCandidate', { endpoint: 'receive', candidate }),
+    const endpoint: EndpointKind = from === undefined ? 'receive' : `receive:${from}`;
+    return await live.receive(
+      p,
+      sdpOffer,
+      (candidate) => p.notify('iceCandidate', { endpoint, candidate }),
+      from,
     );
   }
 
@@ -334,7 +414,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.#requireMember(p);
     if (!this.#live)
       throw new InvalidStateError('This room is not live; there is no connection to add a candidate to.');
-    this.#live.media.addIceCandidate(mediaKey(p, endpoint), candidate);
+    this.#live.addIceCandidate(p, endpoint, candidate);
   }
 
   /**
@@ -365,19 +445,197 @@ export class Room extends EventEmitter<RoomEvents> {
     return message;
   }
 
-  /** Ends any live and tells everyone the room closed (app shutdown). */
-  close(reason: EndReason): Promise<void> {
-    return this.#queue.push(async () => {
+  // --- co-hosting ----------------------------------------------------------------------------
+
+  /**
+   * The host opens or closes the stage to requests (kept with the room). Closing answers every
+   * pending request with `coHostRejected {reason: "closed"}`; guests on stage stay.
+   * @throws UnauthenticatedError, ForbiddenError unless `p` is the owner.
+   */
+  setCoHosting(p: Participant, enabled: boolean): Promise<void> {
+    return this.#run('setCoHosting', async () => {
+      this.#requireOwner(p, 'open or close co-hosting');
+      await this.#ctx.store.updateRoom(this.id, { coHosting: enabled });
+      if (!enabled && this.#live) {
+        for (const r of this.#live.stage.requests) {
+          this.#live.stage.dropRequest(r.userId);
+          r.participant.notify('coHostRejected', { userId: r.userId, reason: 'closed' });
+        }
+      }
+      this.#broadcastStage();
+    });
+  }
+
+  /**
+   * A logged-in viewer asks to join the stage; the host's windows get `coHostRequested`.
+   * @throws UnauthenticatedError for visitors; ForbiddenError for the owner; InvalidStateError when
+   *   not live, co-hosting is closed, or `p` asked already or is on stage.
+   */
+  requestCoHost(p: Participant): Promise<void> {
+    return this.#run('requestCoHost', () => {
+      this.#requireMember(p);
+      const user = p.user;
+      if (!user) throw new UnauthenticatedError('Log in to ask to join the stage.');
+      if (this.#roleOf(p) === 'host')
+        throw new ForbiddenError('You host this room: you are on its stage already.');
+      const live = this.#live;
+      if (!live) throw new InvalidStateError('This room is not live; you can ask to join once it is.');
+      if (!settingsOf(this.#record()).coHosting)
+        throw new InvalidStateError('Co-hosting is closed in this room. The host can open it.');
+      const request = { userId: user.id, name: user.name, requestedAt: Date.now(), participant: p };
+      live.stage.addRequest(request);
+      this.#notifyHosts('coHostRequested', publicRequest(request));
+      return Promise.resolve();
+    });
+  }
+
+  /** @throws InvalidStateError when `p` has no pending request. */
+  cancelCoHostRequest(p: Participant): Promise<void> {
+    return this.#run('cancelCoHostRequest', () => {
+      this.#requireMember(p);
+      const request = this.#live?.stage.requestOf(p);
+      if (!request) throw new InvalidStateError('You have not asked to join the stage.');
+      this.#live!.stage.dropRequest(request.userId);
+      this.#notifyHosts('coHostRequestCancelled', { userId: request.userId });
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * The host accepts `userId`'s request: the viewer becomes a guest with a Live of its own
+   * (LiveId + LiveCode), and may publish; the mix starts once it does.
+   * @throws ForbiddenError unless the owner; InvalidStateError when not live or the stage is full;
+   *   NotFoundError when that viewer is not asking (any more).
+   */
+  acceptCoHost(p: Participant, userId: string): Promise<{ userId: string; liveId: string }> {
+    return this.#run('acceptCoHost', async () => {
+      this.#requireOwner(p, 'accept guests');
+      const live = this.#live;
+      if (!live) throw new InvalidStateError('This room is not live.');
+      live.stage.assertSeat(); // the request stays when the stage is full
+      const request = live.stage.takeRequest(userId);
+      const record = this.#newLiveRecord({ userId, hostLiveId: live.record.id });
+      await this.#ctx.store.addLive(record);
+      live.stage.addGuest({ userId, name: request.name, participant: request.participant, live: record });
+      await live.applyStage(settingsOf(this.#record()).layout);
+      this.#log.info({ guestId: userId, liveId: record.id }, 'guest on stage');
+      request.participant.notify('coHostAccepted', {
+        userId,
+        liveId: record.id,
+        liveCode: record.liveCode,
+        hostLiveId: live.record.id,
+      });
+      this.#notifyHosts('coHostAccepted', { userId, liveId: record.id, hostLiveId: live.record.id });
+      this.#broadcastStage();
+      return { userId, liveId: record.id };
+    });
+  }
+
+  /** @throws ForbiddenError unless the owner; NotFoundError when that viewer is not asking. */
+  rejectCoHost(p: Participant, userId: string): Promise<void> {
+    return this.#run('rejectCoHost', () => {
+      this.#requireOwner(p, 'answer requests');
+      const live = this.#live;
+      if (!live) throw new InvalidStateError('This room is not live.');
+      const request = live.stage.takeRequest(userId);
+      request.participant.notify('coHostRejected', { userId, reason: 'rejected' });
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * The host removes guest `userId`, or a guest leaves the stage (no `userId`, or its own). A
+   * removed guest keeps watching the live.
+   * @throws InvalidStateError when `p` is not on stage; NotFoundError for a `userId` that is not a
+   *   guest; ForbiddenError for a guest naming another one.
+   */
+  endCoHost(p: Participant, userId?: string): Promise<void> {
+    return this.#run('endCoHost', async () => {
+      this.#requireMember(p);
+      const live = this.#live;
+      if (!live) throw new InvalidStateError('This room is not live.');
+      if (this.#roleOf(p) === 'host' && userId !== undefined) {
+        const guest = live.stage.guest(userId);
+        if (!guest) throw new NotFoundError('That user is not a guest on the stage.');
+        await this.#endGuest(guest, 'removed');
+        return;
+      }
+      const guest = live.stage.guestOf(p);
+      if (!guest) throw new InvalidStateError('You are not on the stage.');
+      if (userId !== undefined && userId !== guest.userId)
+        throw new ForbiddenError('Only the host can take someone else off the stage.');
+      await this.#endGuest(guest, 'left');
+    });
+  }
+
+  async #endGuest(guest: Guest, reason: CoHostEndReason): Promise<void> {
+    const live = this.#live;
+    if (!live?.stage.removeGuest(guest.userId)) return;
+    await live.removeGuestMedia(guest);
+    await live.applyStage(settingsOf(this.#record()).layout);
+    try {
+      await this.#ctx.store.endLive(guest.live.id, reason);
+    } catch (err) {
+      this.#log.error({ err, liveId: guest.live.id }, 'could not record the end of a guest live');
+    }
+    this.#log.info({ guestId: guest.userId, reason }, 'guest left the stage');
+    guest.participant.notify('coHostEnded', { userId: guest.userId, reason });
+    this.#notifyHosts('coHostEnded', { userId: guest.userId, reason });
+    this.#broadcastStage();
+  }
+
+  /**
+   * The host picks how the stage is mixed (kept with the room); viewers switch without renegotiating.
+   * @throws ForbiddenError unless the owner.
+   */
+  setLayout(p: Participant, layout: Layout): Promise<void> {
+    return this.#run('setLayout', async () => {
+      this.#requireOwner(p, 'change the layout');
+      await this.#ctx.store.updateRoom(this.id, { layout });
+      if (this.#live) await this.#live.applyStage(layout);
+      this.#broadcastStage();
+    });
+  }
+
+  /**
+   * The host switches face detection for everyone on stage (kept with the room, applies to guests
+   * who come later).
+   * @throws ForbiddenError unless the owner; MediaError when KMS refuses.
+   */
+  setFaceDetection(p: Participant, enabled: boolean): Promise<void> {
+    return this.#run('setFaceDetection', async () => {
+      this.#requireOwner(p, 'switch face detection');
+      await this.#ctx.store.updateRoom(this.id, { faceDetection: enabled });
+      if (this.#live) await this.#live.media.setFaceOverlay(enabled);
+      this.#broadcastStage();
+    });
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  /** Ends any live, tells everyone the room closed, and refuses further changes (app shutdown). */
+  async close(reason: EndReason): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.push(async () => {
       await this.#endLive(reason);
       this.#broadcast('roomClosed', { roomId: this.id, reason });
       this.#participants.clear();
       this.#viewerIds.clear();
       clearTimeout(this.#countTimer);
       this.#countTimer = undefined;
-    });
+    }, 'close');
+    this.#queue.stop();
   }
 
   #requireMember(p: Participant): void {
     if (!this.#participants.has(p.id)) throw new InvalidStateError('Join the room first (joinRoom).');
+  }
+
+  /** @throws UnauthenticatedError for visitors, ForbiddenError for everyone but the owner. */
+  #requireOwner(p: Participant, action: string): void {
+    this.#requireMember(p);
+    if (!p.user) throw new UnauthenticatedError(`Log in to ${action}.`);
+    if (this.#roleOf(p) !== 'host') throw new ForbiddenError(`Only the host of this room can ${action}.`);
   }
 }

@@ -6,7 +6,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ChatMessage, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
+import type { ChatMessage, CoHostRequest, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
 import type { Store } from '../store/Store.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
@@ -18,6 +18,8 @@ export interface RoomManagerOptions {
   chatWindowSec?: number;
   /** Least time between two `viewerCountChanged` of one room, ms; default 1000. */
   viewerCountIntervalMs?: number;
+  /** Guest seats on a stage besides the host; default 1 (config MAX_GUESTS). */
+  maxGuests?: number;
 }
 
 export class RoomManager {
@@ -26,6 +28,8 @@ export class RoomManager {
   readonly #log: Logger;
   readonly #chatLimiter: RateLimiterMemory;
   readonly #viewerCountIntervalMs: number;
+  readonly #maxGuests: number;
+  #closed = false;
   readonly #rooms = new Map<string, Room>();
   readonly #roomOf = new Map<string, Room>();
 
@@ -38,6 +42,7 @@ export class RoomManager {
       duration: options.chatWindowSec ?? 5,
     });
     this.#viewerCountIntervalMs = options.viewerCountIntervalMs ?? 1000;
+    this.#maxGuests = options.maxGuests ?? 1;
   }
 
   /** Summaries of every stored room, live ones first, then by title. */
@@ -71,6 +76,7 @@ export class RoomManager {
       chatLimiter: this.#chatLimiter,
       log: this.#log,
       viewerCountIntervalMs: this.#viewerCountIntervalMs,
+      maxGuests: this.#maxGuests,
     });
     const created = room;
     created.on('@idle', () => {
@@ -94,15 +100,27 @@ export class RoomManager {
   async join(
     p: Participant,
     roomId: string,
-  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[] }> {
+  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] }> {
+    if (this.#closed) throw new InvalidStateError('The server is shutting down. Try again in a moment.');
     if (!this.#store.roomById(roomId))
       throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
     const previous = this.#roomOf.get(p.id);
     if (previous && previous.id !== roomId) await this.leave(p);
     // looked up only now, with no await before room.join(): an idle room cannot be dropped in between
+    if (this.#closed) throw new InvalidStateError('The server is shutting down. Try again in a moment.');
     const room = this.#room(roomId);
     this.#roomOf.set(p.id, room);
     return room.join(p);
+  }
+
+  /**
+   * True while `liveId` — a room's live or a guest's contribution to one — runs and `liveCode`
+   * is its code (the seed's 校验推流授权).
+   */
+  verifyLive(liveId: string, liveCode: string): boolean {
+    const record = this.#store.liveById(liveId);
+    if (!record || record.endedAt !== null) return false;
+    return this.#rooms.get(record.roomId)?.verifyLive(liveId, liveCode) ?? false;
   }
 
   /** Takes `p` out of its room, if any. */
@@ -125,6 +143,7 @@ export class RoomManager {
 
   /** Ends every live and closes every room (app shutdown). */
   async close(reason: EndReason): Promise<void> {
+    this.#closed = true;
     const rooms = [...this.#rooms.values()];
     this.#rooms.clear();
     this.#roomOf.clear();

@@ -1,8 +1,9 @@
 /**
- * What the room logic needs from the media layer, and nothing more. media/ implements it on
+ * What the room logic needs from the media layer, and nothing more: feeds and a stage, never
+ * endpoints (../shared/ARCHITECTURE.md, "The media layer, feed-based"). media/ implements it on
  * Kurento; unit tests implement it in memory (test/support/MemoryMedia.ts).
  */
-import type { EndReason, IceCandidateInit } from '../signalling/protocol.js';
+import type { EndReason, IceCandidateInit, Layout } from '../signalling/protocol.js';
 
 /** Called with each ICE candidate the media server gathers for one WebRTC connection. */
 export type CandidateListener = (candidate: IceCandidateInit) => void;
@@ -17,23 +18,50 @@ export interface LiveMediaEvents {
 }
 
 /**
- * The media graph of one live (one MediaPipeline in Kurento). WebRTC connections are named by
- * a `key` the caller chooses (one per peer and direction).
+ * The media graph of one live (one MediaPipeline in Kurento). A feed is a stage member's
+ * contribution, named by the caller (Theia uses the member's user id); a connection is one
+ * browser peer connection, named by the caller too (one per participant and purpose). The program
+ * is what viewers get: the first feed of the stage alone, or the stage mixed in its layout.
  */
 export interface LiveMedia {
   readonly closed: boolean;
   /**
-   * Makes `key` the live's publisher (the program feed, solo) from a browser's SDP offer and
-   * returns the SDP answer. A previous publisher under the same key is replaced.
-   * @throws MediaError when KMS rejects the offer; MediaUnavailableError when KMS is unreachable.
+   * Makes connection `connectionId` the contribution `feedId` from a browser's SDP offer and
+   * returns the SDP answer. A previous feed of the same id is replaced; whoever it fed is switched
+   * to the new one without renegotiating.
+   * @throws MediaError when KMS rejects the offer; MediaUnavailableError when KMS is unreachable;
+   *   InvalidStateError when the live ended meanwhile.
    */
-  publish(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string>;
-  /** Adds a receive-only viewer connection fed by the program; returns the SDP answer. Throws like publish. */
-  receive(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string>;
-  /** Hands a remote ICE candidate to the connection `key`; queued when it does not exist yet. */
-  addIceCandidate(key: string, candidate: IceCandidateInit): void;
-  /** Releases the connection `key`, if any. */
-  disconnect(key: string): void;
+  addFeed(
+    feedId: string,
+    connectionId: string,
+    sdpOffer: string,
+    onCandidate: CandidateListener,
+  ): Promise<string>;
+  /** Releases feed `feedId` (and its connection); the program goes on without it. */
+  removeFeed(feedId: string): Promise<void>;
+  /**
+   * Adds a receive-only connection fed by the program, or by feed `from` directly (a stage member
+   * watching another one); returns the SDP answer. It is fed as soon as its source exists.
+   * @throws like addFeed.
+   */
+  receive(
+    connectionId: string,
+    sdpOffer: string,
+    onCandidate: CandidateListener,
+    from?: string,
+  ): Promise<string>;
+  /** Hands a remote ICE candidate to connection `connectionId`; queued when it does not exist yet. */
+  addIceCandidate(connectionId: string, candidate: IceCandidateInit): void;
+  /** Releases connection `connectionId`, if any (the feed it carries, too). */
+  disconnect(connectionId: string): void;
+  /**
+   * Sets the stage: the feeds on it (the host's first) and how they are mixed. With fewer than two
+   * of them publishing, the program is the one there is; viewers never renegotiate.
+   */
+  setStage(feedIds: readonly string[], layout: Layout): Promise<void>;
+  /** Puts a face overlay on every feed (now and later ones), or takes it off. */
+  setFaceOverlay(on: boolean): Promise<void>;
   /** Releases everything the live holds in the media server. Idempotent. */
   close(): void;
   on<E extends keyof LiveMediaEvents>(event: E, listener: LiveMediaEvents[E]): this;

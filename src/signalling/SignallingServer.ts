@@ -350,8 +350,8 @@ export class SignallingServer {
         if (!peer.user) throw new UnauthenticatedError('Log in to send video.');
         return { sdpAnswer: await rooms.roomOf(peer).publish(peer, sdpOffer) };
       },
-      receiveVideo: async (peer, { sdpOffer }) => ({
-        sdpAnswer: await rooms.roomOf(peer).receive(peer, sdpOffer),
+      receiveVideo: async (peer, { sdpOffer, from }) => ({
+        sdpAnswer: await rooms.roomOf(peer).receive(peer, sdpOffer, from),
       }),
       onIceCandidate: (peer, { endpoint, candidate }) => {
         rooms.roomOf(peer).addIceCandidate(peer, endpoint, candidate);
@@ -360,6 +360,35 @@ export class SignallingServer {
       sendMessage: async (peer, { text }) => {
         if (!peer.user) throw new UnauthenticatedError('Log in to chat.');
         return { message: await rooms.roomOf(peer).sendMessage(peer, text) };
+      },
+      setCoHosting: async (peer, { enabled }) => {
+        await rooms.roomOf(peer).setCoHosting(peer, enabled);
+        return {};
+      },
+      requestCoHost: async (peer) => {
+        await rooms.roomOf(peer).requestCoHost(peer);
+        return {};
+      },
+      cancelCoHostRequest: async (peer) => {
+        await rooms.roomOf(peer).cancelCoHostRequest(peer);
+        return {};
+      },
+      acceptCoHost: (peer, { userId }) => rooms.roomOf(peer).acceptCoHost(peer, userId),
+      rejectCoHost: async (peer, { userId }) => {
+        await rooms.roomOf(peer).rejectCoHost(peer, userId);
+        return {};
+      },
+      endCoHost: async (peer, { userId }) => {
+        await rooms.roomOf(peer).endCoHost(peer, userId);
+        return {};
+      },
+      setLayout: async (peer, { layout }) => {
+        await rooms.roomOf(peer).setLayout(peer, layout);
+        return {};
+      },
+      setFaceDetection: async (peer, { enabled }) => {
+        await rooms.roomOf(peer).setFaceDetection(peer, enabled);
+        return {};
       },
     };
   }

@@ -33,8 +33,18 @@ export enum ErrorCode {
   MediaUnavailable = 5003,
 }
 
-/** Which of a peer's WebRTC connections an ICE candidate belongs to. */
-export type EndpointKind = 'publish' | 'receive';
+/**
+ * How the stage is mixed for viewers while co-hosting: `grid` puts the members side by side (KMS
+ * Composite), `pip` shows the host full frame with each guest in a window (KMS AlphaBlending).
+ */
+export type Layout = 'grid' | 'pip';
+
+/**
+ * Which of a participant's WebRTC connections a message is about: `publish` (its own camera),
+ * `receive` (the program: what viewers watch), or `receive:<userId>` (a stage member watching
+ * another member directly).
+ */
+export type EndpointKind = 'publish' | 'receive' | `receive:${string}`;
 
 /** An ICE candidate as RTCIceCandidateInit carries it (W3C WebRTC, RFC 8839 candidate-attribute). */
 export interface IceCandidateInit {
@@ -48,8 +58,40 @@ export interface PublicUser {
   name: string;
 }
 
+/** A stage member's part: the room's owner hosts, accepted viewers are guests. */
+export type StageRole = 'host' | 'guest';
+
+/** Someone on the stage, with the LiveId of their contribution (the seed's API). */
+export interface StageMember {
+  userId: string;
+  name: string;
+  role: StageRole;
+  liveId: string;
+}
+
+/** The stage as everyone in the room sees it. */
+export interface StageState {
+  /** Whether logged-in viewers may ask to join the stage (the host opens and closes it). */
+  coHosting: boolean;
+  /** The host first, then guests in the order they came on. Empty while the room is not live. */
+  stage: StageMember[];
+  layout: Layout;
+  faceDetection: boolean;
+}
+
+/** A viewer's request to join the stage, as the host sees it. */
+export interface CoHostRequest {
+  userId: string;
+  name: string;
+  /** ms since the Unix epoch */
+  requestedAt: number;
+}
+
+/** Why a guest left the stage, in `coHostEnded`. */
+export type CoHostEndReason = 'left' | 'removed' | 'disconnected' | 'liveEnded';
+
 /** A room as the room list and room page show it. */
-export interface RoomSummary {
+export interface RoomSummary extends StageState {
   id: string;
   title: string;
   host: PublicUser;
@@ -72,7 +114,8 @@ export type Role = 'host' | 'viewer';
 /** Results of each request, by method name. */
 export interface RequestResults {
   authenticate: { user: PublicUser };
-  joinRoom: { room: RoomSummary; role: Role; messages: ChatMessage[] };
+  /** `requests`: pending co-host requests, oldest first, for the host (empty for others). */
+  joinRoom: { room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] };
   leaveRoom: Record<string, never>;
   startLive: { liveId: string; liveCode: string };
   stopLive: Record<string, never>;
@@ -80,6 +123,15 @@ export interface RequestResults {
   receiveVideo: { sdpAnswer: string };
   onIceCandidate: Record<string, never>;
   sendMessage: { message: ChatMessage };
+  setCoHosting: Record<string, never>;
+  requestCoHost: Record<string, never>;
+  cancelCoHostRequest: Record<string, never>;
+  /** The new guest and the LiveId of their contribution. */
+  acceptCoHost: { userId: string; liveId: string };
+  rejectCoHost: Record<string, never>;
+  endCoHost: Record<string, never>;
+  setLayout: Record<string, never>;
+  setFaceDetection: Record<string, never>;
 }
 
 /** Params of each request, by method name. */
@@ -90,9 +142,19 @@ export interface RequestParams {
   startLive: Record<string, never>;
   stopLive: Record<string, never>;
   publishVideo: { sdpOffer: string };
-  receiveVideo: { sdpOffer: string };
+  /** `from`: a stage member's user id, to watch them directly (stage members only); else the program. */
+  receiveVideo: { sdpOffer: string; from?: string };
   onIceCandidate: { endpoint: EndpointKind; candidate: IceCandidateInit };
   sendMessage: { text: string };
+  setCoHosting: { enabled: boolean };
+  requestCoHost: Record<string, never>;
+  cancelCoHostRequest: Record<string, never>;
+  acceptCoHost: { userId: string };
+  rejectCoHost: { userId: string };
+  /** The host removes guest `userId`; a guest leaves the stage (no `userId`, or its own). */
+  endCoHost: { userId?: string };
+  setLayout: { layout: Layout };
+  setFaceDetection: { enabled: boolean };
 }
 
 export type Method = keyof RequestParams;
@@ -114,6 +176,21 @@ export interface NotificationParams {
    * anonymous and has left its room (a host's live ended); join again to keep watching.
    */
   sessionEnded: { reason: SessionEndReason };
+  /** The stage, its layout or the co-hosting switch changed (to everyone in the room). */
+  stageChanged: StageState & { roomId: string };
+  /** A viewer asks to join the stage (to the host). */
+  coHostRequested: CoHostRequest;
+  /** A request was withdrawn, or its viewer left the room (to the host). */
+  coHostRequestCancelled: { userId: string };
+  /**
+   * A guest was accepted (to the guest and the host). The guest's copy carries its own `liveCode`
+   * (the seed's LiveId + LiveCode pair for its contribution) and the host's live.
+   */
+  coHostAccepted: { userId: string; liveId: string; hostLiveId: string; liveCode?: string };
+  /** The host said no, or closed co-hosting (to the viewer who asked). */
+  coHostRejected: { userId: string; reason: 'rejected' | 'closed' };
+  /** A guest left the stage (to the guest and the host). */
+  coHostEnded: { userId: string; reason: CoHostEndReason };
 }
 
 /** Why a connection's login ended, in `sessionEnded`. */

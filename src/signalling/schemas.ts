@@ -17,6 +17,12 @@ const sdp = z
 
 const empty = z.union([z.object({}).strict(), z.undefined()]).transform(() => ({}));
 
+/** A user id (a UUID for users Theia created; any short token-like string is accepted). */
+const userId = z.string().regex(/^[\w-]{1,64}$/, 'must be a user id');
+
+/** `publish`, `receive` (the program) or `receive:<userId>` (a stage member, directly). */
+const endpointKind = z.union([z.enum(['publish', 'receive']), z.templateLiteral(['receive:', userId])]);
+
 export const paramsSchemas = {
   authenticate: z.object({ token: z.string().min(1).max(200) }),
   joinRoom: z.object({ roomId: z.string().min(1).max(100) }),
@@ -24,9 +30,9 @@ export const paramsSchemas = {
   startLive: empty,
   stopLive: empty,
   publishVideo: z.object({ sdpOffer: sdp }),
-  receiveVideo: z.object({ sdpOffer: sdp }),
+  receiveVideo: z.object({ sdpOffer: sdp, from: userId.optional() }),
   onIceCandidate: z.object({
-    endpoint: z.enum(['publish', 'receive']),
+    endpoint: endpointKind,
     candidate: z.object({
       candidate: z.string().max(1024),
       sdpMid: z.string().max(64).nullish(),
@@ -44,6 +50,14 @@ export const paramsSchemas = {
           .max(Limits.maxChatChars, `must be at most ${Limits.maxChatChars} characters`),
       ),
   }),
+  setCoHosting: z.object({ enabled: z.boolean() }),
+  requestCoHost: empty,
+  cancelCoHostRequest: empty,
+  acceptCoHost: z.object({ userId }),
+  rejectCoHost: z.object({ userId }),
+  endCoHost: z.union([z.object({ userId: userId.optional() }), z.undefined()]).transform((p) => p ?? {}),
+  setLayout: z.object({ layout: z.enum(['grid', 'pip']) }),
+  setFaceDetection: z.object({ enabled: z.boolean() }),
 } satisfies Record<Method, z.ZodType>;
 
 /** The JSON-RPC 2.0 request envelope (https://www.jsonrpc.org/specification#request_object). */

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { TextFile } from 'lowdb/node';
 import { z } from 'zod';
 import { InvalidStateError, StoreCorruptError } from '../errors.js';
-import { Limits, type EndReason } from '../signalling/protocol.js';
+import { Limits, type CoHostEndReason, type EndReason } from '../signalling/protocol.js';
 import { JsonChunks } from './JsonChunks.js';
 import { WriteCoalescer } from './WriteCoalescer.js';
 
@@ -37,6 +37,10 @@ const roomRecord = z.object({
   ownerId: z.string(),
   title: z.string(),
   createdAt: z.number(),
+  /** Stage settings the host chose; absent in rooms stored before co-hosting (defaults apply). */
+  coHosting: z.boolean().optional(),
+  layout: z.enum(['grid', 'pip']).optional(),
+  faceDetection: z.boolean().optional(),
 });
 const liveRecord = z.object({
   id: z.string(),
@@ -46,6 +50,10 @@ const liveRecord = z.object({
   startedAt: z.number(),
   endedAt: z.number().nullable(),
   endReason: z.string().nullable(),
+  /** Whose contribution this is: absent for a room's own live (its owner's), set for a guest's. */
+  userId: z.string().optional(),
+  /** A guest's live: the host's live it joined (the seed's co-host LiveId pair). */
+  hostLiveId: z.string().optional(),
 });
 const sessionRecord = z.object({
   /** sha256 of the bearer token; the token itself is never stored */
@@ -301,10 +309,13 @@ export class Store {
   }
 
   /**
-   * Changes a room's title; undefined when there is no such room.
+   * Changes a room's title or stage settings; undefined when there is no such room.
    * @throws InvalidStateError after close(); the write's error if it failed.
    */
-  async updateRoom(id: string, changes: Partial<Pick<RoomRecord, 'title'>>): Promise<RoomRecord | undefined> {
+  async updateRoom(
+    id: string,
+    changes: Partial<Pick<RoomRecord, 'title' | 'coHosting' | 'layout' | 'faceDetection'>>,
+  ): Promise<RoomRecord | undefined> {
     this.#requireOpen();
     const i = this.#roomIndex.get(id);
     const room = i === undefined ? undefined : this.#rooms.items[i];
@@ -334,7 +345,7 @@ export class Store {
    * Marks a live ended now, for `reason`; does nothing if it is unknown or already ended.
    * @throws InvalidStateError after close(); the write's error if it failed.
    */
-  async endLive(id: string, reason: EndReason): Promise<void> {
+  async endLive(id: string, reason: EndReason | CoHostEndReason): Promise<void> {
     this.#requireOpen();
     const i = this.#liveIndex.get(id);
     const live = i === undefined ? undefined : this.#lives.items[i];

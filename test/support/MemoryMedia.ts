@@ -1,6 +1,6 @@
 /**
  * An in-memory MediaService for unit tests of rooms/: records what the room logic asks of the
- * media layer (lives, publishers, viewers, candidates) and can fail on demand. No KMS involved.
+ * media layer (lives, feeds, stage, receivers, candidates) and can fail on demand. No KMS involved.
  */
 import { EventEmitter } from 'node:events';
 import { MediaError, MediaUnavailableError } from '../../src/errors.js';
@@ -11,17 +11,21 @@ import type {
   MediaCloseReason,
   MediaService,
 } from '../../src/rooms/media.js';
-import type { IceCandidateInit } from '../../src/signalling/protocol.js';
+import type { IceCandidateInit, Layout } from '../../src/signalling/protocol.js';
 
 type Events = { [E in keyof LiveMediaEvents]: Parameters<LiveMediaEvents[E]> };
 
 /** One live's media, as the room logic drove it. */
 export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
   closed = false;
-  publisher: string | undefined;
-  readonly viewers = new Set<string>();
+  /** Feed id → the connection carrying it. */
+  readonly feeds = new Map<string, string>();
+  /** Receive-only connection ids, and the feed each watches directly (undefined: the program). */
+  readonly receivers = new Map<string, string | undefined>();
   readonly candidates = new Map<string, IceCandidateInit[]>();
   readonly candidateListeners = new Map<string, CandidateListener>();
+  stage: { feedIds: readonly string[]; layout: Layout } = { feedIds: [], layout: 'grid' };
+  faceOverlay = false;
 
   constructor(
     readonly roomId: string,
@@ -31,18 +35,52 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
     super();
   }
 
-  publish(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
-    this.#check(sdpOffer);
-    this.publisher = key;
-    this.candidateListeners.set(key, onCandidate);
-    return Promise.resolve(`v=0\r\na=answer-for:${key}\r\n`);
+  /** Receive-only connections fed by the program. */
+  get viewers(): Set<string> {
+    return new Set([...this.receivers].filter(([, from]) => from === undefined).map(([id]) => id));
   }
 
-  receive(key: string, sdpOffer: string, onCandidate: CandidateListener): Promise<string> {
+  addFeed(
+    feedId: string,
+    connectionId: string,
+    sdpOffer: string,
+    onCandidate: CandidateListener,
+  ): Promise<string> {
     this.#check(sdpOffer);
-    this.viewers.add(key);
-    this.candidateListeners.set(key, onCandidate);
-    return Promise.resolve(`v=0\r\na=answer-for:${key}\r\n`);
+    this.feeds.set(feedId, connectionId);
+    this.candidateListeners.set(connectionId, onCandidate);
+    return Promise.resolve(`v=0\r\na=answer-for:${connectionId}\r\n`);
+  }
+
+  removeFeed(feedId: string): Promise<void> {
+    const connectionId = this.feeds.get(feedId);
+    this.feeds.delete(feedId);
+    if (connectionId) this.candidateListeners.delete(connectionId);
+    return Promise.resolve();
+  }
+
+  receive(
+    connectionId: string,
+    sdpOffer: string,
+    onCandidate: CandidateListener,
+    from?: string,
+  ): Promise<string> {
+    this.#check(sdpOffer);
+    this.receivers.set(connectionId, from);
+    this.candidateListeners.set(connectionId, onCandidate);
+    return Promise.resolve(`v=0\r\na=answer-for:${connectionId}\r\n`);
+  }
+
+  setStage(feedIds: readonly string[], layout: Layout): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('used after close'));
+    this.stage = { feedIds: [...feedIds], layout };
+    return Promise.resolve();
+  }
+
+  setFaceOverlay(on: boolean): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('used after close'));
+    this.faceOverlay = on;
+    return Promise.resolve();
   }
 
   #check(sdpOffer: string): void {
@@ -56,16 +94,16 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
     if (!sdpOffer.startsWith('v=0')) throw new MediaError('bad offer', { kmsCode: 40201 });
   }
 
-  addIceCandidate(key: string, candidate: IceCandidateInit): void {
-    const list = this.candidates.get(key) ?? [];
+  addIceCandidate(connectionId: string, candidate: IceCandidateInit): void {
+    const list = this.candidates.get(connectionId) ?? [];
     list.push(candidate);
-    this.candidates.set(key, list);
+    this.candidates.set(connectionId, list);
   }
 
-  disconnect(key: string): void {
-    this.viewers.delete(key);
-    if (this.publisher === key) this.publisher = undefined;
-    this.candidateListeners.delete(key);
+  disconnect(connectionId: string): void {
+    this.receivers.delete(connectionId);
+    for (const [feedId, id] of this.feeds) if (id === connectionId) this.feeds.delete(feedId);
+    this.candidateListeners.delete(connectionId);
   }
 
   close(): void {

@@ -138,7 +138,7 @@ describe('RoomManager', () => {
     await rooms.roomOf(host).publish(host, OFFER);
     await rooms.roomOf(viewer).receive(viewer, OFFER);
     const live = media.open[0]!;
-    assert.equal(live.publisher, `${host.id}:publish`);
+    assert.equal(live.feeds.get(alice.id), `${host.id}:publish`);
     assert.deepEqual([...live.viewers], [`${viewer.id}:receive`]);
     live.candidateListeners.get(`${viewer.id}:receive`)!({
       candidate: 'candidate:1 1 UDP 1 127.0.0.1 9 typ host',
