@@ -10,6 +10,15 @@ interface RpcAnswer {
   error?: { code: number; message: string };
 }
 
+/** The class of a KMS object from its id (`…_kurento.WebRtcEndpoint` → `WebRtcEndpoint`). */
+function typeOf(id: string): string {
+  return /_kurento\.([A-Za-z]+)$/.exec(id)?.[1] ?? 'unknown';
+}
+
+function sortedKeys(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 export class KmsInspector {
   readonly #ws: WebSocket;
   readonly #pending = new Map<number, (a: RpcAnswer) => void>();
@@ -64,18 +73,61 @@ export class KmsInspector {
     return mine;
   }
 
+  /** Every object under `id`, depth first (a hub's ports are children of the hub, not of the pipeline). */
+  async #descendants(id: string): Promise<string[]> {
+    const children = (await this.#invoke(id, 'getChildren')) as string[];
+    const all: string[] = [];
+    for (const c of children) all.push(c, ...(await this.#descendants(c)));
+    return all;
+  }
+
   /** Element type counts (from the id suffix, e.g. `WebRtcEndpoint`) in the pipelines named `prefix…`. */
   async elements(prefix: string): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const p of await this.pipelines(prefix)) {
       counts.MediaPipeline = (counts.MediaPipeline ?? 0) + 1;
-      const children = (await this.#invoke(p, 'getChildren')) as string[];
-      for (const c of children) {
-        const type = /_kurento\.([A-Za-z]+)$/.exec(c)?.[1] ?? 'unknown';
+      for (const c of await this.#descendants(p)) {
+        const type = typeOf(c);
         counts[type] = (counts[type] ?? 0) + 1;
       }
     }
     return counts;
+  }
+
+  /**
+   * The media graph of the pipelines named `prefix…`, as KMS reports it (`getSinkConnections`,
+   * VIDEO only: KMS lists one connection per media type): element type counts, and each connection
+   * as `SourceType→SinkType` with how many there are, sorted, e.g.
+   * `{ 'HubPort→WebRtcEndpoint': 1, 'WebRtcEndpoint→HubPort': 2 }`. With `ids`, connections are
+   * given by element id in `edges` too (for following one element).
+   */
+  async graph(
+    prefix: string,
+  ): Promise<{
+    elements: Record<string, number>;
+    connections: Record<string, number>;
+    edges: Array<[string, string]>;
+  }> {
+    const elements: Record<string, number> = {};
+    const connections: Record<string, number> = {};
+    const edges: Array<[string, string]> = [];
+    for (const p of await this.pipelines(prefix)) {
+      for (const id of await this.#descendants(p)) {
+        const type = typeOf(id);
+        elements[type] = (elements[type] ?? 0) + 1;
+        const sinks = (await this.#call('invoke', {
+          object: id,
+          operation: 'getSinkConnections',
+          operationParams: { mediaType: 'VIDEO' },
+        })) as Array<{ source: string; sink: string }>;
+        for (const c of sinks) {
+          const edge = `${typeOf(c.source)}→${typeOf(c.sink)}`;
+          connections[edge] = (connections[edge] ?? 0) + 1;
+          edges.push([c.source, c.sink]);
+        }
+      }
+    }
+    return { elements, connections: sortedKeys(connections), edges };
   }
 
   close(): void {
