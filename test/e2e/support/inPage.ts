@@ -7,7 +7,9 @@
  *   inside Lit components), optionally narrowed by their text or a descendant's test id;
  * - a video probe counts what a person would notice: the first frame, frames presented
  *   (`requestVideoFrameCallback`) and decoded (`getVideoPlaybackQuality()`), `currentTime`, and
- *   every `emptied` (the element's load restarting, which blanks the picture).
+ *   every `emptied` (the element's load restarting, which blanks the picture);
+ * - the page's RTCPeerConnections are remembered (a subclass, before the app's scripts run), so the
+ *   tests can read their video RTP statistics: what arrived and was decoded, with which codec.
  *
  * The test project compiles without the DOM library, so the few DOM shapes used here are declared
  * below; and the functions are serialised with `toString()`, so each is self-contained.
@@ -58,6 +60,14 @@ export interface VideoProbeReport {
   now: number;
 }
 
+/** Video RTP statistics of one peer connection of the page (W3C webrtc-stats `inbound-rtp` / `outbound-rtp`). */
+export interface RtcVideoStats {
+  connectionState: string;
+  /** Summed over the connection's video streams; null where it has none in that direction. */
+  inbound: { packetsReceived: number; framesDecoded: number; keyFramesDecoded: number; codec: string } | null;
+  outbound: { packetsSent: number; framesEncoded: number; frameWidth: number; codec: string } | null;
+}
+
 /** The helpers installed in each page. */
 export interface InPageHelpers {
   /** Matching elements, in the order of a breadth-first walk through the shadow roots. */
@@ -73,6 +83,8 @@ export interface InPageHelpers {
   probeVideo(spec: TargetSpec): boolean;
   /** What the probe installed by {@link probeVideo} has seen; null if there is none. */
   videoReport(spec: TargetSpec): VideoProbeReport | null;
+  /** Video statistics of the page's peer connections that are not closed, oldest first. */
+  rtcStats(): Promise<RtcVideoStats[]>;
 }
 
 /** How often the probe samples a video. */
@@ -103,10 +115,31 @@ interface DomVideo extends DomElement {
   getVideoPlaybackQuality?(): { totalVideoFrames: number };
   requestVideoFrameCallback?(callback: (now: number, metadata: { presentedFrames: number }) => void): number;
 }
+interface RtcStat {
+  type: string;
+  kind?: string;
+  codecId?: string;
+  mimeType?: string;
+  packetsReceived?: number;
+  framesDecoded?: number;
+  keyFramesDecoded?: number;
+  packetsSent?: number;
+  framesEncoded?: number;
+  frameWidth?: number;
+}
+interface RtcPeer {
+  readonly connectionState: string;
+  getStats(): Promise<{
+    forEach(callback: (stat: RtcStat) => void): void;
+    get(id: string): RtcStat | undefined;
+  }>;
+}
+type RtcPeerClass = new (...args: unknown[]) => RtcPeer;
 interface PageGlobals {
   document: DomNode;
   performance: { now(): number };
   setInterval(handler: () => void, ms: number): number;
+  RTCPeerConnection?: RtcPeerClass;
   __theiaE2e?: InPageHelpers;
 }
 
@@ -145,6 +178,17 @@ function installInPageHelpers(sampleEveryMs: number): void {
   }
   const probes = new Map<string, Probe>();
   const keyOf = (spec: TargetSpec): string => JSON.stringify(spec);
+
+  const peers: RtcPeer[] = [];
+  const NativePeer = page.RTCPeerConnection;
+  if (NativePeer) {
+    page.RTCPeerConnection = class extends NativePeer {
+      constructor(...args: unknown[]) {
+        super(...args);
+        peers.push(this);
+      }
+    };
+  }
 
   page.__theiaE2e = {
     findAll,
@@ -214,6 +258,40 @@ function installInPageHelpers(sampleEveryMs: number): void {
         now: page.performance.now(),
       };
     },
+    rtcStats: () =>
+      Promise.all(
+        peers
+          .filter((pc) => pc.connectionState !== 'closed')
+          .map(async (pc): Promise<RtcVideoStats> => {
+            const report = await pc.getStats();
+            const stats: RtcVideoStats = {
+              connectionState: pc.connectionState,
+              inbound: null,
+              outbound: null,
+            };
+            report.forEach((stat) => {
+              if (stat.kind !== 'video') return;
+              const codec = (stat.codecId && report.get(stat.codecId)?.mimeType) || '?';
+              if (stat.type === 'inbound-rtp') {
+                const sum = (stats.inbound ??= {
+                  packetsReceived: 0,
+                  framesDecoded: 0,
+                  keyFramesDecoded: 0,
+                  codec,
+                });
+                sum.packetsReceived += stat.packetsReceived ?? 0;
+                sum.framesDecoded += stat.framesDecoded ?? 0;
+                sum.keyFramesDecoded += stat.keyFramesDecoded ?? 0;
+              } else if (stat.type === 'outbound-rtp') {
+                const sum = (stats.outbound ??= { packetsSent: 0, framesEncoded: 0, frameWidth: 0, codec });
+                sum.packetsSent += stat.packetsSent ?? 0;
+                sum.framesEncoded += stat.framesEncoded ?? 0;
+                sum.frameWidth = Math.max(sum.frameWidth, stat.frameWidth ?? 0);
+              }
+            });
+            return stats;
+          }),
+      ),
   };
 }
 

@@ -9,12 +9,21 @@
  * - frames keep coming: presented frames (`requestVideoFrameCallback`), else
  *   `getVideoPlaybackQuality().totalVideoFrames`, rise at ≥ `minFps`, never still for a second;
  * - no `emptied` after the first frame, and the element is still the same one (a load restarted or
- *   an element re-created blanks the picture even when the counters recover).
+ *   an element re-created blanks the picture even when the counters recover);
+ * - on a page that receives video over WebRTC (a viewer), the peer connection's `framesDecoded`
+ *   rises too; its codec is reported, and its packet counts explain a missing first frame.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { E2ePage } from './browsers.js';
-import { inPage, specOf, type Target, type VideoProbeReport, type VideoSample } from './inPage.js';
+import {
+  inPage,
+  specOf,
+  type RtcVideoStats,
+  type Target,
+  type VideoProbeReport,
+  type VideoSample,
+} from './inPage.js';
 
 /** Options of {@link expectPlayback}. */
 export interface PlaybackOptions {
@@ -47,6 +56,8 @@ export interface PlaybackFigures {
   windowMs: number;
   /** Longest time without a new frame, ms (sampling every 200 ms). */
   longestStallMs: number;
+  /** For a page receiving video over WebRTC: frames decoded per second over the window, and the codec. */
+  received?: { decodedFps: number; codec: string };
 }
 
 /** Longest still span allowed for `currentTime` and the frame counter. */
@@ -75,6 +86,18 @@ function summary(report: VideoProbeReport | null): string {
   });
 }
 
+/** The page's received video, summed over its open peer connections; null when it receives none. */
+function inbound(stats: RtcVideoStats[]): NonNullable<RtcVideoStats['inbound']> | null {
+  const all = stats.flatMap((s) => (s.inbound ? [s.inbound] : []));
+  if (all.length === 0) return null;
+  return {
+    packetsReceived: all.reduce((n, s) => n + s.packetsReceived, 0),
+    framesDecoded: all.reduce((n, s) => n + s.framesDecoded, 0),
+    keyFramesDecoded: all.reduce((n, s) => n + s.keyFramesDecoded, 0),
+    codec: all.map((s) => s.codec).join(','),
+  };
+}
+
 /** Longest span (ms) over which `value` did not rise. */
 function longestStill(samples: VideoSample[], value: (s: VideoSample) => number): number {
   let longest = 0;
@@ -99,6 +122,7 @@ export async function expectPlayback(
   const who = `${page.browserName} ${spec.testId}`;
   await startVideoProbe(page, spec);
   const report = (): Promise<VideoProbeReport | null> => page.evaluate(inPage('videoReport', spec));
+  const rtcStats = (): Promise<RtcVideoStats[]> => page.evaluate(inPage('rtcStats'));
 
   try {
     await page.waitForFunction(
@@ -107,14 +131,15 @@ export async function expectPlayback(
       firstFrameTimeoutMs,
     );
   } catch (err) {
+    const rtc = JSON.stringify(await rtcStats());
     assert.fail(
-      `${who}: no frame within ${firstFrameTimeoutMs} ms (${summary(await report())}): ${String(err)}`,
+      `${who}: no frame within ${firstFrameTimeoutMs} ms (${summary(await report())}; RTC ${rtc}): ${String(err)}`,
     );
   }
 
-  const start = (await report())!;
+  const [start, startRtc] = [(await report())!, inbound(await rtcStats())];
   await Promise.all([delay(windowMs), meanwhile?.()]);
-  const end = (await report())!;
+  const [end, endRtc] = [(await report())!, inbound(await rtcStats())];
 
   assert.ok(end.sameElement, `${who}: the <video> was replaced or removed during the window`);
   assert.equal(
@@ -147,6 +172,16 @@ export async function expectPlayback(
   assert.ok(fps >= minFps, `${who}: ${fps.toFixed(1)} fps by ${frameCounter} (expected ≥ ${minFps})`);
   assert.ok(longestStallMs < MAX_STALL_MS, `${who}: no new frame for ${longestStallMs} ms`);
 
+  let received: PlaybackFigures['received'];
+  if (startRtc && endRtc) {
+    const decodedFps = (endRtc.framesDecoded - startRtc.framesDecoded) / ((end.now - start.now) / 1000);
+    assert.ok(
+      decodedFps >= minFps,
+      `${who}: decoded ${decodedFps.toFixed(1)} fps (${JSON.stringify(endRtc)})`,
+    );
+    received = { decodedFps: Math.round(decodedFps * 10) / 10, codec: endRtc.codec };
+  }
+
   return {
     browser: page.browserName,
     firstFrameMs: Math.round(end.firstFrameAt! - end.installedAt),
@@ -157,6 +192,7 @@ export async function expectPlayback(
     rate: Math.round(rate * 100) / 100,
     windowMs: Math.round(last.at - first.at),
     longestStallMs,
+    received,
   };
 }
 
@@ -164,6 +200,7 @@ export async function expectPlayback(
 export function figuresText(label: string, f: PlaybackFigures): string {
   return (
     `${label} (${f.browser}): ${f.width}×${f.height}, ${f.fps} fps (${f.frameCounter}), first frame ` +
-    `${f.firstFrameMs} ms, currentTime ×${f.rate}, longest stall ${f.longestStallMs} ms over ${f.windowMs} ms`
+    `${f.firstFrameMs} ms, currentTime ×${f.rate}, longest stall ${f.longestStallMs} ms over ${f.windowMs} ms` +
+    (f.received ? `; received ${f.received.codec}, ${f.received.decodedFps} fps decoded` : '')
   );
 }
