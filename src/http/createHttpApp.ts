@@ -11,6 +11,7 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { z } from 'zod';
 import { publicUser, type AuthService } from '../auth/AuthService.js';
+import { LoginDelayedError, LoginThrottle } from '../auth/LoginThrottle.js';
 import { mixedScripts, normalizeUserName } from '../auth/userNames.js';
 import type { Config } from '../config.js';
 import {
@@ -81,7 +82,12 @@ export interface HttpDeps {
 export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // which X-Forwarded-For address is the client's (rate-limit keys): none unless TRUST_PROXY says
+  app.set('trust proxy', config.trustProxy);
+  if (config.trustProxy === true)
+    log.warn(
+      'TRUST_PROXY=true believes any X-Forwarded-For: clients not coming through your proxy can pick their own address. Prefer the proxy addresses or a hop count.',
+    );
 
   passport.use(
     new LocalStrategy(
@@ -112,6 +118,8 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     limit: config.loginRateLimitPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // these two would console.error; the warnings go through pino instead (above and below)
+    validate: { trustProxy: false, xForwardedForHeader: false },
     handler: (_req, res) =>
       sendError(
         res,
@@ -121,6 +129,36 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
       ),
   });
 
+  const throttle = new LoginThrottle({
+    freeFailures: config.loginDelay.freeFailures,
+    baseDelayMs: config.loginDelay.baseMs,
+    maxDelayMs: config.loginDelay.maxMs,
+  });
+  let warnedForwardedFor = false;
+  const warnForwardedFor = (req: Request, _res: Response, next: NextFunction): void => {
+    if (!warnedForwardedFor && config.trustProxy === false && req.headers['x-forwarded-for'] !== undefined) {
+      warnedForwardedFor = true;
+      log.warn(
+        { ip: req.ip },
+        'X-Forwarded-For received but TRUST_PROXY is off: the connecting address counts as the client. Behind a reverse proxy, set TRUST_PROXY to its address.',
+      );
+    }
+    next();
+  };
+
+  /** passport-local: the user whose name and password are in the body, or false. */
+  const authenticateLocal = (req: Request, res: Response): Promise<UserRecord | false> =>
+    new Promise((resolve, reject) => {
+      const authenticate = passport.authenticate(
+        'local',
+        { session: false },
+        (err: Error | null, user: UserRecord | false) => (err ? reject(err) : resolve(user)),
+      ) as express.RequestHandler;
+      void authenticate(req, res, (err?: unknown) =>
+        reject(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
   const api = express.Router();
   api.use(express.json({ limit: '16kb', strict: false })); // zod judges the shape
 
@@ -128,7 +166,7 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     res.json({ iceServers: config.iceServers });
   });
 
-  api.post('/users', loginLimiter, async (req, res) => {
+  api.post('/users', warnForwardedFor, loginLimiter, async (req, res) => {
     const { name, password: pw } = parse(credentials, req.body);
     const user = await auth.signUp(name, pw);
     const { token, expiresAt } = await auth.issueToken(user);
@@ -136,20 +174,19 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     res.status(201).json({ user: publicUser(user), token, expiresAt });
   });
 
-  api.post('/login', loginLimiter, (req, res, next) => {
-    parse(loginBody, req.body);
-    const authenticate = passport.authenticate(
-      'local',
-      { session: false },
-      (err: unknown, user: UserRecord | false) => {
-        if (err) return next(err);
-        if (!user) return sendError(res, 401, ErrorCode.Unauthenticated, 'Wrong name or password.');
-        auth
-          .issueToken(user)
-          .then(({ token, expiresAt }) => res.json({ user: publicUser(user), token, expiresAt }), next);
-      },
-    ) as express.RequestHandler;
-    void authenticate(req, res, next);
+  api.post('/login', warnForwardedFor, loginLimiter, async (req, res) => {
+    const { name } = parse(loginBody, req.body);
+    const { failures, delayMs } = await throttle.admit(name); // throws LoginDelayedError (429)
+    const user = await authenticateLocal(req, res);
+    if (!user) {
+      await throttle.failed(name);
+      if (delayMs > 0)
+        log.warn({ failures, delayMs }, 'failed logins in a row for one name: delaying the next');
+      return sendError(res, 401, ErrorCode.Unauthenticated, 'Wrong name or password.');
+    }
+    await throttle.succeeded(name);
+    const { token, expiresAt } = await auth.issueToken(user);
+    res.json({ user: publicUser(user), token, expiresAt });
   });
 
   api.post('/logout', async (req, res) => {
@@ -213,6 +250,7 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   }
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof LoginDelayedError) res.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
     if (err instanceof TheiaError) return sendError(res, err.status, err.code, err.message);
     const e = err as { type?: string; status?: number };
     if (e.type === 'entity.parse.failed')

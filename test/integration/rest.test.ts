@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode } from '../../src/signalling/protocol.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
@@ -128,6 +129,10 @@ describe('REST API', () => {
       live: false,
       liveId: null,
       viewers: 0,
+      coHosting: false,
+      stage: [],
+      layout: 'pip',
+      faceDetection: false,
     });
     const info = await theia.api(`/api/rooms/${owner.roomId}`);
     assert.equal(info.body.webrtc, true);
@@ -179,5 +184,102 @@ describe('login rate limiting', () => {
     assert.deepEqual(codes, [401, 401, 401, 429]);
     const limited = await theia.api('/api/login', { body: { name: 'nobody', password: 'whatever1' } });
     assert.equal(limited.body.error.code, ErrorCode.RateLimited);
+  });
+});
+
+/** POST /api/login, optionally claiming to come from `forwardedFor` through a proxy. */
+async function login(
+  theia: Theia,
+  name: string,
+  password: string,
+  forwardedFor?: string,
+): Promise<{ status: number; retryAfter: string | null; body: any }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (forwardedFor) headers['x-forwarded-for'] = forwardedFor;
+  const res = await fetch(theia.url + '/api/login', {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name, password }),
+  });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+}
+
+describe('login rate limiting with TRUST_PROXY off (the default)', () => {
+  let theia: Theia;
+  before(async () => (theia = await startTheia({ env: { LOGIN_RATE_LIMIT: '3' } })));
+  after(() => theia.close());
+
+  test('a client cannot escape the per-address limit by sending its own X-Forwarded-For', async () => {
+    const codes: number[] = [];
+    for (let i = 1; i <= 4; i++)
+      codes.push((await login(theia, 'nobody', 'whatever1', `203.0.113.${i}`)).status);
+    assert.deepEqual(codes, [401, 401, 401, 429]);
+    const limited = await login(theia, 'nobody', 'whatever1', '198.51.100.7');
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, ErrorCode.RateLimited);
+    assert.ok(Number(limited.retryAfter) > 0, 'Retry-After');
+  });
+});
+
+describe('login delays per account (TRUST_PROXY=loopback, so tests can play many addresses)', () => {
+  const DELAY_MS = 250;
+  let theia: Theia;
+  before(
+    async () =>
+      (theia = await startTheia({
+        env: {
+          TRUST_PROXY: 'loopback',
+          LOGIN_RATE_LIMIT: '1000',
+          LOGIN_FREE_FAILURES: '2',
+          LOGIN_DELAY_MS: String(DELAY_MS),
+        },
+      })),
+  );
+  after(() => theia.close());
+
+  test('failures from many addresses delay that name: 429 with Retry-After, then the right password works', async () => {
+    await theia.signUp('victim');
+    const wrong: number[] = [];
+    for (let i = 1; i <= 3; i++)
+      wrong.push((await login(theia, 'victim', 'guess-' + i, `203.0.113.${i}`)).status);
+    assert.deepEqual(wrong, [401, 401, 401], 'two free failures, the third starts a delay');
+
+    for (const [name, from] of [
+      ['victim', '203.0.113.50'],
+      ['VICTIM', '198.51.100.1'],
+      ['ｖｉｃｔｉｍ', '192.0.2.1'],
+    ] as const) {
+      const delayed = await login(theia, name, 'password123', from);
+      assert.equal(delayed.status, 429, `${name} from ${from}`);
+      assert.equal(delayed.body.error.code, ErrorCode.RateLimited);
+      assert.equal(delayed.retryAfter, '1', 'whole seconds, rounded up');
+    }
+    // other names are not affected
+    assert.equal((await login(theia, 'someone-else', 'guess-1', '203.0.113.1')).status, 401);
+
+    await sleep(DELAY_MS); // the delay under test; refused attempts above did not extend it
+    const ok = await login(theia, 'victim', 'password123', '203.0.113.99');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.user.name, 'victim');
+
+    // success reset the count: the free failures are free again
+    const again: number[] = [];
+    for (let i = 1; i <= 2; i++)
+      again.push((await login(theia, 'victim', 'guess-' + i, `203.0.113.${i}`)).status);
+    assert.deepEqual(again, [401, 401]);
+    assert.equal((await login(theia, 'victim', 'password123', '203.0.113.7')).status, 200);
+  });
+
+  test('with TRUST_PROXY=loopback the per-address limit follows X-Forwarded-For', async () => {
+    const limited = await startTheia({ env: { TRUST_PROXY: 'loopback', LOGIN_RATE_LIMIT: '2' } });
+    try {
+      const codes: number[] = [];
+      for (const from of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2']) {
+        codes.push((await login(limited, 'nobody', 'whatever1', from)).status);
+      }
+      assert.deepEqual(codes, [401, 401, 429, 401]);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { AuthService } from '../../src/auth/AuthService.js';
+import { LoginDelayedError, LoginThrottle } from '../../src/auth/LoginThrottle.js';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { ConflictError, UnauthenticatedError } from '../../src/errors.js';
 import { Store } from '../../src/store/Store.js';
@@ -156,5 +157,85 @@ describe('AuthService', () => {
     const { token, expiresAt } = await shortLived.issueToken(user);
     while (Date.now() <= expiresAt) await new Promise((r) => setImmediate(r));
     assert.throws(() => shortLived.authenticate(token), UnauthenticatedError);
+  });
+});
+
+describe('LoginThrottle', () => {
+  // rate-limiter-flexible reads Date.now() and expires records with setTimeout: both mocked
+  beforeEach(() => mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+  const options = { freeFailures: 2, baseDelayMs: 1000, maxDelayMs: 5000 };
+
+  /** The LoginDelayedError admit() throws now, or undefined when it admits. */
+  async function refusal(throttle: LoginThrottle, name: string): Promise<LoginDelayedError | undefined> {
+    try {
+      await throttle.admit(name);
+      return undefined;
+    } catch (err) {
+      if (err instanceof LoginDelayedError) return err;
+      throw err;
+    }
+  }
+
+  test('delayAfter(): free failures, then the base delay doubling up to the cap', () => {
+    const throttle = new LoginThrottle(options);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 7, 100].map((n) => throttle.delayAfter(n)),
+      [0, 0, 1000, 2000, 4000, 5000, 5000, 5000],
+    );
+  });
+
+  test('each failure beyond the free ones makes the next attempt wait, twice as long each time', async () => {
+    const throttle = new LoginThrottle(options);
+    assert.deepEqual(await throttle.admit('alice'), { failures: 1, delayMs: 0 });
+    assert.deepEqual(await throttle.admit('alice'), { failures: 2, delayMs: 0 });
+    assert.deepEqual(await throttle.admit('alice'), { failures: 3, delayMs: 1000 });
+    assert.equal((await refusal(throttle, 'alice'))?.retryAfterMs, 1000);
+    mock.timers.tick(600);
+    const waiting = await refusal(throttle, 'ALICE');
+    assert.equal(waiting?.retryAfterMs, 400, 'the same name in another case');
+    assert.equal(waiting?.status, 429);
+    mock.timers.tick(400);
+    // refused attempts were not counted: this is the 4th failure, not the 6th
+    assert.deepEqual(await throttle.admit('alice'), { failures: 4, delayMs: 2000 });
+    mock.timers.tick(1999);
+    assert.ok(await refusal(throttle, 'alice'));
+    mock.timers.tick(1);
+    assert.equal(await refusal(throttle, 'alice'), undefined);
+  });
+
+  test('the delay runs from the failure, not from when the attempt was admitted', async () => {
+    const throttle = new LoginThrottle(options);
+    for (let i = 0; i < 3; i++) await throttle.admit('alice');
+    mock.timers.tick(700); // the password check of the third attempt took this long
+    await throttle.failed('alice');
+    assert.equal((await refusal(throttle, 'alice'))?.retryAfterMs, 1000);
+  });
+
+  test('other names are counted apart; a success forgets the failures', async () => {
+    const throttle = new LoginThrottle(options);
+    for (let i = 0; i < 3; i++) await throttle.admit('alice');
+    assert.ok(await refusal(throttle, 'alice'));
+    assert.equal(await refusal(throttle, 'bob'), undefined);
+    await throttle.succeeded('Alice');
+    assert.deepEqual(await throttle.admit('alice'), { failures: 1, delayMs: 0 });
+  });
+
+  test('concurrent attempts: only the free ones and the first beyond them reach the password check', async () => {
+    const throttle = new LoginThrottle(options);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => throttle.admit('alice')));
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
+    assert.ok(
+      results.every((r) => r.status === 'fulfilled' || r.reason instanceof LoginDelayedError),
+      'the rest must wait',
+    );
+  });
+
+  test('failures are forgotten a while after the first of them', async () => {
+    const throttle = new LoginThrottle({ ...options, forgetAfterMs: 60_000 });
+    await throttle.admit('alice');
+    await throttle.admit('alice');
+    mock.timers.tick(60_000);
+    assert.deepEqual(await throttle.admit('alice'), { failures: 1, delayMs: 0 });
   });
 });
