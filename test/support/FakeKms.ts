@@ -14,6 +14,29 @@
  *   retried request gets the same answer; the WebSocket path is `/kurento`.
  * - JSON is written with sorted keys, like jsoncpp in KMS (`{"id":…,"jsonrpc":"2.0","result":…}`).
  *
+ * Media — what the fake does and does not do:
+ * - By default no media flows: SDP answers/offers are KMS-shaped text and ICE / media-flow events
+ *   are simulated (`simulateMedia`). Unit, integration and conformance suites run this way.
+ * - `FakeKms.start({ media: true })` carries real media. A WebRtcEndpoint is backed by a werift
+ *   `RTCPeerConnection` (`fakeKms/WebRtcPeer.ts`): its answer is werift's real SDP (ICE
+ *   credentials, fingerprint; no candidates, like KMS), `gatherCandidates` emits werift's real
+ *   host candidates on the ICE address (127.0.0.1) then IceGatheringDone, and ICE/DTLS/SRTP
+ *   complete with Chromium and Firefox. An RtpEndpoint binds real UDP ports (RTP + RTCP) for the
+ *   SDP it advertises (`fakeKms/RtpPeer.ts`) and counts packets per SSRC ({@link FakeKms.rtpStats}).
+ *   ConnectionStateChanged, MediaStateChanged, IceComponentStateChanged, NewCandidatePairSelected
+ *   and MediaFlowIn/Out follow real werift states and real RTP (NOT_FLOWING 3 s after the last
+ *   packet).
+ * - It FORWARDS: `connect(source, sink)` sends the source's received RTP to the sink as is
+ *   (`fakeKms/MediaRouter.ts`), rewriting only SSRC, payload type, sequence numbers/timestamps and
+ *   header extensions per leg; keyframe requests (PLI/FIR) of a sink go to its source, and each
+ *   new link (a late viewer, a switch to another source) asks the source for a keyframe at once.
+ *   Filters and PassThrough let media through unchanged.
+ * - It does NOT mix (Composite / AlphaBlending hub ports carry nothing), filter (FaceOverlayFilter
+ *   draws nothing), transcode (a sink that did not negotiate the source's codec gets nothing:
+ *   `rtpStats().dropped` counts it; choose codecs with `media: { videoCodecs }`), record, play
+ *   URIs, simulcast, or answer `getStats` with real numbers. Opus, VP8 and H.264 (packetization
+ *   mode 1) only. Every werift peer and socket is closed on release and {@link FakeKms.stop}.
+ *
  * Set `FAKE_KMS_DEBUG=1` to print every frame to stderr.
  */
 import { randomUUID } from 'node:crypto';
@@ -26,7 +49,9 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { JSONRPC_ERROR_CODES, KmsError, type JsonRpcErrorObject } from './fakeKms/KmsError.js';
 import type { EventNotification } from './fakeKms/MediaGraph.js';
 import { MediaServer, SERVER_MANAGER_ID } from './fakeKms/MediaServer.js';
+import type { RtpStats } from './fakeKms/mediaPort.js';
 import { randomFingerprint } from './fakeKms/sdpNegotiation.js';
+import type { VideoCodecName } from './fakeKms/WebRtcPeer.js';
 
 /** Options of {@link FakeKms.start}. */
 export interface FakeKmsOptions {
@@ -41,8 +66,17 @@ export interface FakeKmsOptions {
   /**
    * Simulate ICE connectivity and media flow (IceComponentStateChanged, NewCandidatePairSelected,
    * ConnectionStateChanged, MediaStateChanged, MediaFlowIn/OutStateChanged); default true.
+   * Endpoints that carry real media ({@link media}) report real states instead.
    */
   simulateMedia?: boolean;
+  /**
+   * Carry real media (see the file header): werift peers behind WebRtcEndpoints, UDP sockets
+   * behind RtpEndpoints, RTP forwarded along connections. Default false (SDP and simulated events
+   * only: what the unit, integration and conformance suites expect). `videoCodecs` lists the video
+   * codecs the endpoints accept, preferred first (default `['VP8', 'H264']`); nothing is
+   * transcoded, so a source's codec must be one its sinks negotiated.
+   */
+  media?: boolean | { videoCodecs?: VideoCodecName[] };
 }
 
 /** Selects requests for {@link FakeKms.calls}, {@link FakeKms.failNext} and {@link FakeKms.delay}. */
@@ -125,7 +159,9 @@ export class FakeKms {
   private readonly cache = new Map<string, { frame: string; at: number }>();
   private _port: number;
   private readonly host: string;
-  private readonly opts: Required<Omit<FakeKmsOptions, 'port' | 'host'>>;
+  private readonly opts: Required<Omit<FakeKmsOptions, 'port' | 'host' | 'media'>> & {
+    media?: { videoCodecs: VideoCodecName[] };
+  };
 
   private constructor(opts: FakeKmsOptions) {
     this._port = opts.port ?? 0;
@@ -134,6 +170,16 @@ export class FakeKms {
       rtpAddress: opts.rtpAddress ?? '127.0.0.1',
       iceAddress: opts.iceAddress ?? '127.0.0.1',
       simulateMedia: opts.simulateMedia ?? true,
+      ...(opts.media
+        ? {
+            media: {
+              videoCodecs: (typeof opts.media === 'object' ? opts.media.videoCodecs : undefined) ?? [
+                'VP8',
+                'H264',
+              ],
+            },
+          }
+        : {}),
     };
     this.server = this.newServer();
   }
@@ -169,6 +215,15 @@ export class FakeKms {
   /** Connections currently modelled, one per media type (AUDIO / DATA / VIDEO). */
   connections(): Array<{ source: string; sink: string; mediaType?: string }> {
     return this.server.graph.connections.map((c) => ({ source: c.source, sink: c.sink, mediaType: c.type }));
+  }
+
+  /**
+   * What the media port of an endpoint received and sent (with the `media` option): RTP packets and
+   * bytes per SSRC, and packets it could not forward for want of a shared codec. Undefined without
+   * media, before negotiation, or for an unknown / released id.
+   */
+  rtpStats(endpointId: string): RtpStats | undefined {
+    return this.server.rtpStats(endpointId);
   }
 
   /** Requests received so far (all connections, pings included; params as processed, i.e. with the connection's sessionId injected), optionally filtered. */
@@ -224,11 +279,15 @@ export class FakeKms {
     for (const c of this.conns) c.ws.terminate();
     this.conns.clear();
     this.sessionConns.clear();
-    if (opts.forget) this.reset();
+    if (opts.forget) void this.reset();
   }
 
-  /** Stops listening and terminates every socket (KMS process gone). State is kept until {@link restart}. */
+  /**
+   * Stops listening and terminates every socket (KMS process gone): werift peers and RTP sockets
+   * are closed too. The object state is kept until {@link restart}.
+   */
   async stop(): Promise<void> {
+    await this.server.close();
     for (const c of this.conns) c.ws.terminate();
     this.conns.clear();
     this.sessionConns.clear();
@@ -247,7 +306,7 @@ export class FakeKms {
   /** Listens again on the same port with empty state: a new KMS process knows no old object or session. */
   async restart(): Promise<void> {
     await this.stop();
-    this.reset();
+    await this.reset();
     this.hung = false;
     await this.listen();
   }
@@ -274,10 +333,12 @@ export class FakeKms {
     );
   }
 
-  private reset(): void {
+  private async reset(): Promise<void> {
+    const old = this.server;
     this.server = this.newServer();
     this.cache.clear();
     this.sessionConns.clear();
+    await old.close();
   }
 
   private async listen(): Promise<void> {

@@ -23,6 +23,10 @@
  *   class does not have → 40106 "Event not found"; an unknown operation → 40105 "Method '<op>' not found".
  * - `real-kms-scenario.summary.json`'s "errCreateUnknown: Unknown type '[object Object]'" is a
  *   kurento-client-side SyntaxError (MediaObjectCreator's getConstructor), never sent to KMS.
+ *
+ * With `media`, SDP endpoints get real media ports (werift peers, UDP sockets) wired by a
+ * {@link MediaRouter}; the SDP checks and errors above stay the same (a non-SDP is still 40201
+ * before any peer is made). See FakeKms.ts's header for what is and is not modelled.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -36,6 +40,9 @@ import {
   type MediaObjectState,
   type MediaType,
 } from './MediaGraph.js';
+import { MEDIA_KINDS, mediaTypeOfKind, type MediaPort, type RtpStats } from './mediaPort.js';
+import { MediaRouter } from './MediaRouter.js';
+import { RtpPeer } from './RtpPeer.js';
 import {
   buildRtpAnswer,
   buildRtpOffer,
@@ -49,6 +56,7 @@ import {
   type ParsedSdp,
   sends,
 } from './sdpNegotiation.js';
+import { type VideoCodecName, WebRtcPeer } from './WebRtcPeer.js';
 
 /** Options of the media server model. */
 export interface MediaServerOptions {
@@ -60,6 +68,11 @@ export interface MediaServerOptions {
   simulateMedia: boolean;
   /** The DTLS certificate fingerprint of this "process". */
   fingerprint: string;
+  /**
+   * Carry real media (werift peers behind WebRtcEndpoints, UDP sockets behind RtpEndpoints, RTP
+   * forwarded along connections); undefined: SDP and events only. See FakeKms.ts's header.
+   */
+  media?: { videoCodecs: VideoCodecName[] };
 }
 
 /** JSON object params of a request. */
@@ -95,6 +108,7 @@ const PROPERTY_DEFAULTS: Record<string, unknown> = {
   networkInterfaces: 'all',
 };
 
+const debug = process.env.FAKE_KMS_DEBUG === '1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const isObject = (v: unknown): v is Params => !!v && typeof v === 'object' && !Array.isArray(v);
 
@@ -119,6 +133,18 @@ export class MediaServer {
   private readonly serverId = randomUUID();
   private nextPort: number;
   private readonly usedPorts = new Set<number>();
+  /** Forwards RTP between elements' media ports (only with `media`). */
+  private readonly router: MediaRouter | undefined;
+  private readonly webrtcPeers = new Map<string, WebRtcPeer>();
+  private readonly rtpPeers = new Map<string, RtpPeer>();
+  /** Endpoints whose processOffer / generateOffer is awaiting werift or socket binding. */
+  private readonly negotiating = new Set<string>();
+  /** Remote ICE candidates that arrived before the endpoint's werift peer existed. */
+  private readonly earlyCandidates = new Map<
+    string,
+    Array<{ candidate: string; sdpMid?: string; index?: number }>
+  >();
+  private closed = false;
 
   constructor(
     private readonly opts: MediaServerOptions,
@@ -128,7 +154,29 @@ export class MediaServer {
     this.graph = new MediaGraph(this.kmd, sink);
     this.graph.addFixed(SERVER_MANAGER_ID, 'ServerManager');
     this.nextPort = 20000 + 2 * Math.floor(Math.random() * 15000);
+    this.router = opts.media
+      ? new MediaRouter(
+          () => this.graph.connections,
+          (id) => {
+            const type = this.graph.objects.get(id)?.type;
+            return !!type && (this.kmd.isA(type, 'Filter') || this.kmd.isA(type, 'PassThrough'));
+          },
+        )
+      : undefined;
     this.registerHandlers();
+  }
+
+  /** Packet counters of an element's media port (undefined without media or before negotiation). */
+  rtpStats(objectId: string): RtpStats | undefined {
+    return this.router?.port(objectId)?.stats();
+  }
+
+  /** Closes every werift peer and UDP socket (the "process" exits); idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.webrtcPeers.clear();
+    this.rtpPeers.clear();
+    await this.router?.close();
   }
 
   /** Creates a pipeline with no session (e.g. left over from a previous run of the app). */
@@ -341,9 +389,14 @@ export class MediaServer {
     const sessionId = this.session(params);
     const obj = this.lookup(objectId);
     if (obj.type !== 'ServerManager') {
-      for (const id of this.graph.remove(objectId)) {
+      const gone = this.graph.remove(objectId);
+      for (const id of gone) {
         this.graph.emit(SERVER_MANAGER_ID, 'ObjectDestroyed', { objectId: id });
+        this.webrtcPeers.delete(id);
+        this.rtpPeers.delete(id);
+        this.earlyCandidates.delete(id);
       }
+      this.router?.release(gone);
       this.recomputeFlows();
     }
     return { sessionId };
@@ -412,6 +465,8 @@ export class MediaServer {
 
   /** Media that starts at an endpoint: its remote peer sends it and the session is up. */
   private origin = (o: MediaObjectState): Set<FlowKind> => {
+    const port = this.mediaPortOf(o);
+    if (port) return new Set(MEDIA_KINDS.filter((k) => port.flowing(k)).map(mediaTypeOfKind));
     if (o.ice && !o.ice.connected) return new Set();
     if (o.sdp) return o.sdp.remote && o.sdp.local ? o.sdp.remoteSends : new Set();
     if (this.kmd.isA(o.type, 'PlayerEndpoint') && o.uriState === 'START') return new Set(['AUDIO', 'VIDEO']);
@@ -420,7 +475,13 @@ export class MediaServer {
 
   /** Re-evaluates media flow and emits flow events (see MediaGraph.recomputeFlows). */
   recomputeFlows(): void {
-    if (this.opts.simulateMedia) this.graph.recomputeFlows(this.origin);
+    if ((this.opts.simulateMedia || this.router) && !this.closed) this.graph.recomputeFlows(this.origin);
+  }
+
+  /** The real media port of an endpoint (a werift peer or UDP sockets), if it has one. */
+  private mediaPortOf(o: MediaObjectState): MediaPort | undefined {
+    if (!this.router || !o.sdp) return undefined;
+    return this.router.port(o.id);
   }
 
   private registerHandlers(): void {
@@ -514,6 +575,7 @@ export class MediaServer {
           sourceMediaDescription: sourceDesc,
         });
       }
+      this.router?.sync();
       this.recomputeFlows();
       return null;
     });
@@ -533,6 +595,7 @@ export class MediaServer {
           sourceMediaDescription: c.sourceDescription,
         });
       }
+      this.router?.sync();
       this.recomputeFlows();
       return null;
     });
@@ -556,9 +619,17 @@ export class MediaServer {
     this.on('MediaElement', 'getStats', () => ({}));
 
     // SdpEndpoint / BaseRtpEndpoint / WebRtcEndpoint / RtpEndpoint
-    this.on('SdpEndpoint', 'generateOffer', (o, a) => this.generateOffer(o, a));
-    this.on('SdpEndpoint', 'processOffer', (o, a) => this.processOffer(o, String(a.offer)));
-    this.on('SdpEndpoint', 'processAnswer', (o, a) => this.processAnswer(o, String(a.answer)));
+    this.on('SdpEndpoint', 'generateOffer', (o, a) =>
+      this.router ? this.generateOfferWithMedia(o, a) : this.generateOffer(o, a),
+    );
+    this.on('SdpEndpoint', 'processOffer', (o, a) =>
+      this.router ? this.processOfferWithMedia(o, String(a.offer)) : this.processOffer(o, String(a.offer)),
+    );
+    this.on('SdpEndpoint', 'processAnswer', (o, a) =>
+      this.router
+        ? this.processAnswerWithMedia(o, String(a.answer))
+        : this.processAnswer(o, String(a.answer)),
+    );
     this.on('SdpEndpoint', 'getLocalSessionDescriptor', (o) => {
       if (!o.sdp?.local) throw KmsError.kurento('SDP_END_POINT_NO_LOCAL_SDP_ERROR', 'No local SDP');
       return o.sdp.local;
@@ -574,6 +645,26 @@ export class MediaServer {
     this.on('WebRtcEndpoint', 'addIceCandidate', (o, a) => {
       // Any candidate string is accepted (recorded: "nonsense", request 104).
       const line = isObject(a.candidate) ? String(a.candidate.candidate) : '';
+      if (this.router && this.isWebRtc(o)) {
+        const c = isObject(a.candidate) ? a.candidate : {};
+        const sdpMid = typeof c.sdpMid === 'string' ? c.sdpMid : undefined;
+        const index = typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : undefined;
+        const peer = this.webrtcPeers.get(o.id);
+        if (peer) {
+          peer.addRemoteCandidate(line, sdpMid, index);
+          return null;
+        }
+        if (!o.sdp?.local) {
+          const early = this.earlyCandidates.get(o.id) ?? [];
+          early.push({
+            candidate: line,
+            ...(sdpMid !== undefined ? { sdpMid } : {}),
+            ...(index !== undefined ? { index } : {}),
+          });
+          this.earlyCandidates.set(o.id, early);
+          return null;
+        }
+      }
       const parts = line.split(' ');
       if (o.ice && !o.ice.remoteCandidate && /^candidate:/.test(line) && parts.length >= 8) {
         o.ice.remoteCandidate = [
@@ -692,11 +783,246 @@ export class MediaServer {
 
   private afterNegotiation(o: MediaObjectState): void {
     if (o.ice) this.maybeConnectIce(o);
-    else if (this.opts.simulateMedia) {
+    else if (this.rtpPeers.has(o.id)) {
+      // Real RTP: the session is up at once, MediaStateChanged waits for the first packet (README, scenario 2).
+      this.graph.emit(o.id, 'ConnectionStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      this.recomputeFlows();
+    } else if (this.opts.simulateMedia) {
       this.graph.emit(o.id, 'MediaStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
       this.graph.emit(o.id, 'ConnectionStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
       this.recomputeFlows();
     }
+  }
+
+  // --- real media (FakeKms `media` option) ---------------------------------------------------------
+
+  private webrtcOptions(o: MediaObjectState) {
+    return {
+      address: this.opts.iceAddress,
+      videoCodecs: this.opts.media?.videoCodecs ?? ['VP8', 'H264'],
+      recvonly: o.ctorParams.recvonly === true,
+      sendonly: o.ctorParams.sendonly === true,
+    };
+  }
+
+  /** Checks that an endpoint can still negotiate (40208 otherwise) and marks it busy during `fn`. */
+  private async negotiate<T extends { close(): Promise<void> }>(
+    o: MediaObjectState,
+    fn: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    if (o.sdp?.local || this.negotiating.has(o.id)) {
+      throw KmsError.kurento('SDP_END_POINT_ALREADY_NEGOTIATED', 'Endpoint already negotiated');
+    }
+    this.negotiating.add(o.id);
+    let made: T | undefined;
+    try {
+      made = await fn();
+    } finally {
+      this.negotiating.delete(o.id);
+    }
+    if (this.closed || !this.graph.objects.has(o.id)) {
+      await made?.close();
+      throw KmsError.objectNotFound(o.id);
+    }
+    return made;
+  }
+
+  /**
+   * processOffer with media: a WebRtcEndpoint answers with its werift peer's SDP (falling back to
+   * the simulated answer when werift cannot use the offer, e.g. no shared codec); an RtpEndpoint
+   * binds its UDP ports before answering. A non-SDP is still 40201 (checked first).
+   */
+  private async processOfferWithMedia(o: MediaObjectState, offerText: string): Promise<string> {
+    const sdp = o.sdp;
+    if (!sdp) throw KmsError.kurento('NOT_IMPLEMENTED', 'Not an SdpEndpoint');
+    const offer = parseSdp(offerText);
+    if (this.isWebRtc(o)) {
+      const peer = await this.negotiate(o, () =>
+        WebRtcPeer.answer(offerText, this.webrtcOptions(o)).catch((e: unknown) => {
+          if (debug) console.error(`[fake-kms] werift refused the offer of ${o.id}: ${String(e)}`);
+          return undefined;
+        }),
+      );
+      if (!peer) return this.processOffer(o, offerText);
+      sdp.local = peer.localSdp;
+      sdp.remote = offerText;
+      this.negotiated(o, parseSdp(sdp.local), offer);
+      this.attachWebRtc(o, peer);
+      return sdp.local;
+    }
+    const peer = await this.negotiate(o, () =>
+      RtpPeer.bind(offer.media.length, (p) => this.usedPorts.has(p)),
+    );
+    if (!peer) return this.processOffer(o, offerText);
+    const ports = peer.ports;
+    sdp.local = buildRtpAnswer(offer, this.opts.rtpAddress, this.portsFrom(ports), sdp.identity.cname);
+    sdp.remote = offerText;
+    peer.configure(sdp.local, offerText);
+    this.attachRtp(o, peer);
+    this.negotiated(o, parseSdp(sdp.local), offer);
+    this.afterNegotiation(o);
+    return sdp.local;
+  }
+
+  /** generateOffer with media: werift's offer, or an RtpEndpoint offer on bound ports. */
+  private async generateOfferWithMedia(o: MediaObjectState, a: Params): Promise<string> {
+    const sdp = o.sdp;
+    if (!sdp) throw KmsError.kurento('NOT_IMPLEMENTED', 'Not an SdpEndpoint');
+    const options = isObject(a.options) ? a.options : {};
+    if (this.isWebRtc(o)) {
+      const peer = await this.negotiate(o, () =>
+        WebRtcPeer.offer({
+          ...this.webrtcOptions(o),
+          ...(options.offerToReceiveAudio === false ? { offerToReceiveAudio: false } : {}),
+          ...(options.offerToReceiveVideo === false ? { offerToReceiveVideo: false } : {}),
+        }),
+      );
+      if (!peer) return this.generateOffer(o, a);
+      sdp.local = peer.localSdp;
+      sdp.offerer = true;
+      sdp.mlines = parseSdp(sdp.local).media.map((m, index) => ({
+        mid: m.lines.find((l) => l.startsWith('a=mid:'))?.slice(6) ?? String(index),
+        index,
+      }));
+      this.attachWebRtc(o, peer);
+      return sdp.local;
+    }
+    const peer = await this.negotiate(o, () => RtpPeer.bind(2, (p) => this.usedPorts.has(p)));
+    if (!peer) return this.generateOffer(o, a);
+    sdp.local = buildRtpOffer(this.opts.rtpAddress, this.portsFrom(peer.ports), sdp.identity.cname);
+    sdp.offerer = true;
+    sdp.mlines = parseSdp(sdp.local).media.map((m, index) => ({
+      mid: m.lines.find((l) => l.startsWith('a=mid:'))?.slice(6) ?? String(index),
+      index,
+    }));
+    this.attachRtp(o, peer);
+    return sdp.local;
+  }
+
+  /** processAnswer with media: the SDP checks and events of {@link processAnswer}, then the peer starts. */
+  private async processAnswerWithMedia(o: MediaObjectState, answerText: string): Promise<string> {
+    const local = this.processAnswer(o, answerText);
+    const webrtc = this.webrtcPeers.get(o.id);
+    if (webrtc) {
+      await webrtc.acceptAnswer(answerText).catch((e: unknown) => {
+        if (debug) console.error(`[fake-kms] werift refused the answer of ${o.id}: ${String(e)}`);
+      });
+    }
+    this.rtpPeers.get(o.id)?.configure(local, answerText);
+    return local;
+  }
+
+  /** A port allocator handing out already bound ports first. */
+  private portsFrom(bound: number[]): () => number {
+    const queue = [...bound];
+    return () => {
+      const p = queue.shift() ?? this.port();
+      this.usedPorts.add(p);
+      return p;
+    };
+  }
+
+  /** KMS events of a WebRtcEndpoint driven by its werift peer's real ICE / DTLS states and RTP flow. */
+  private attachWebRtc(o: MediaObjectState, peer: WebRtcPeer): void {
+    this.webrtcPeers.set(o.id, peer);
+    const alive = (): boolean => this.graph.objects.has(o.id) && !this.closed;
+    const iceState = (state: string): void =>
+      this.graph.emit(o.id, 'IceComponentStateChanged', { componentId: 1, state, streamId: 1 });
+    let selected = false;
+    peer.states.on('ice', (s) => {
+      if (!alive()) return;
+      if (s === 'checking') iceState('CONNECTING');
+      else if ((s === 'connected' || s === 'completed') && !selected) {
+        selected = true;
+        const pair = peer.selectedPair();
+        if (o.ice && pair) {
+          o.ice.localCandidate = pair.local;
+          o.ice.remoteCandidate = pair.remote;
+        }
+        this.graph.emit(o.id, 'NewCandidatePairSelected', {
+          candidatePair: {
+            __module__: 'kurento',
+            __type__: 'IceCandidatePair',
+            componentId: 1,
+            localCandidate: pair?.local ?? '',
+            remoteCandidate: pair?.remote ?? '',
+            streamId: '1',
+          },
+        });
+        iceState('CONNECTED');
+        iceState('READY');
+      } else if (s === 'failed') iceState('FAILED');
+    });
+    peer.states.on('connection', (s) => {
+      const ice = o.ice;
+      if (!alive() || !ice) return;
+      const up = s === 'connected';
+      if (up === ice.connected || (!up && !['disconnected', 'failed', 'closed'].includes(s))) return;
+      ice.connected = up;
+      const change = up
+        ? { newState: 'CONNECTED', oldState: 'DISCONNECTED' }
+        : { newState: 'DISCONNECTED', oldState: 'CONNECTED' };
+      this.graph.emit(o.id, 'ConnectionStateChanged', change);
+      this.graph.emit(o.id, 'MediaStateChanged', change);
+      this.recomputeFlows();
+    });
+    peer.events.on('flow', () => {
+      if (alive()) this.recomputeFlows();
+    });
+    this.router?.attach(o.id, peer);
+    for (const c of this.earlyCandidates.get(o.id) ?? [])
+      peer.addRemoteCandidate(c.candidate, c.sdpMid, c.index);
+    this.earlyCandidates.delete(o.id);
+  }
+
+  /** An RtpEndpoint's sockets: MediaStateChanged CONNECTED with the first packet, flow events from real RTP. */
+  private attachRtp(o: MediaObjectState, peer: RtpPeer): void {
+    this.rtpPeers.set(o.id, peer);
+    let mediaUp = false;
+    peer.events.on('flow', (_kind, flowing) => {
+      if (!this.graph.objects.has(o.id) || this.closed) return;
+      if (flowing && !mediaUp) {
+        mediaUp = true;
+        this.graph.emit(o.id, 'MediaStateChanged', { newState: 'CONNECTED', oldState: 'DISCONNECTED' });
+      }
+      this.recomputeFlows();
+    });
+    this.router?.attach(o.id, peer);
+  }
+
+  /**
+   * gatherCandidates with a werift peer: once werift's gathering completes, the same events as the
+   * simulated path (GATHERING ×2, IceCandidateFound per candidate × m-line, IceGatheringDone),
+   * carrying werift's real host candidates on the ICE address.
+   */
+  private gatherWithPeer(o: MediaObjectState, peer: WebRtcPeer): void {
+    const ice = o.ice;
+    const mlines = o.sdp?.mlines ?? [];
+    void peer.localCandidates().then((candidates) => {
+      // After the `null` result of gatherCandidates has gone out, as KMS does.
+      setImmediate(() => {
+        if (!this.graph.objects.has(o.id) || this.closed || !ice) return;
+        for (const componentId of [1, 2]) {
+          this.graph.emit(o.id, 'IceComponentStateChanged', { componentId, state: 'GATHERING', streamId: 1 });
+        }
+        ice.localCandidate = candidates[0];
+        for (const candidate of candidates) {
+          for (const m of mlines) {
+            this.graph.emit(o.id, 'IceCandidateFound', {
+              candidate: {
+                __module__: 'kurento',
+                __type__: 'IceCandidate',
+                candidate,
+                sdpMLineIndex: m.index,
+                sdpMid: m.mid,
+              },
+            });
+          }
+        }
+        this.graph.emit(o.id, 'IceGatheringDone');
+        ice.gathering = 'done';
+      });
+    });
   }
 
   /**
@@ -713,6 +1039,11 @@ export class MediaServer {
     }
     if (ice.gathering !== 'new') return null;
     ice.gathering = 'gathering';
+    const peer = this.webrtcPeers.get(o.id);
+    if (peer) {
+      this.gatherWithPeer(o, peer);
+      return null;
+    }
     const addr = this.opts.iceAddress;
     const [udp1 = 0, tcp1 = 0, udp2 = 0, tcp2 = 0] = ice.ports;
     ice.localCandidate = `candidate:1 1 UDP 2015364095 ${addr} ${udp1} typ host`;
@@ -756,7 +1087,7 @@ export class MediaServer {
    */
   private maybeConnectIce(o: MediaObjectState): void {
     const ice = o.ice;
-    if (!this.opts.simulateMedia || !ice || ice.connected) return;
+    if (!this.opts.simulateMedia || !ice || ice.connected || this.webrtcPeers.has(o.id)) return;
     if (ice.gathering !== 'done' || !ice.remoteCandidate || !o.sdp?.remote || !o.sdp.local) return;
     ice.connected = true;
     const remoteCandidate = ice.remoteCandidate;
