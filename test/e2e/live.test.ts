@@ -22,6 +22,7 @@ import { loadConfig } from '../../src/config.js';
 import { FakeKms } from '../support/FakeKms.js';
 import { KmsInspector } from '../support/KmsInspector.js';
 import { browserPool, closeAll, type BrowserName, type E2ePage } from './support/browsers.js';
+import { inPage, type RtcVideoStats } from './support/inPage.js';
 import { expectPlayback, figuresText, startVideoProbe } from './support/playback.js';
 
 /** The web build to serve (another one to try the suite against it). */
@@ -252,6 +253,8 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
         if (VIEWER_MEDIA) {
           const watched = await expectPlayback(b, 'viewer-video', { meanwhile });
           t.diagnostic(figuresText(`viewer of a ${hostBrowser} host`, watched));
+          const [sending] = await a.evaluate<RtcVideoStats[]>(inPage('rtcStats'));
+          t.diagnostic(`host (${hostBrowser}) sends ${JSON.stringify(sending?.outbound)}`);
           await b.waitForText('viewer-state', 'Playing');
         } else {
           await expectNoPlayback(b);

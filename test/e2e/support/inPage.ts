@@ -65,7 +65,14 @@ export interface RtcVideoStats {
   connectionState: string;
   /** Summed over the connection's video streams; null where it has none in that direction. */
   inbound: { packetsReceived: number; framesDecoded: number; keyFramesDecoded: number; codec: string } | null;
-  outbound: { packetsSent: number; framesEncoded: number; frameWidth: number; codec: string } | null;
+  outbound: {
+    packetsSent: number;
+    framesEncoded: number;
+    frameWidth: number;
+    codec: string;
+    /** Why the encoder sends less than it could (`bandwidth`, `cpu`, `none`; Chromium only). */
+    limitation: string;
+  } | null;
 }
 
 /** The helpers installed in each page. */
@@ -126,6 +133,7 @@ interface RtcStat {
   packetsSent?: number;
   framesEncoded?: number;
   frameWidth?: number;
+  qualityLimitationReason?: string;
 }
 interface RtcPeer {
   readonly connectionState: string;
@@ -283,10 +291,17 @@ function installInPageHelpers(sampleEveryMs: number): void {
                 sum.framesDecoded += stat.framesDecoded ?? 0;
                 sum.keyFramesDecoded += stat.keyFramesDecoded ?? 0;
               } else if (stat.type === 'outbound-rtp') {
-                const sum = (stats.outbound ??= { packetsSent: 0, framesEncoded: 0, frameWidth: 0, codec });
+                const sum = (stats.outbound ??= {
+                  packetsSent: 0,
+                  framesEncoded: 0,
+                  frameWidth: 0,
+                  codec,
+                  limitation: '?',
+                });
                 sum.packetsSent += stat.packetsSent ?? 0;
                 sum.framesEncoded += stat.framesEncoded ?? 0;
                 sum.frameWidth = Math.max(sum.frameWidth, stat.frameWidth ?? 0);
+                sum.limitation = stat.qualityLimitationReason ?? sum.limitation;
               }
             });
             return stats;

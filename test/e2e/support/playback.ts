@@ -58,6 +58,8 @@ export interface PlaybackFigures {
   longestStallMs: number;
   /** For a page receiving video over WebRTC: frames decoded per second over the window, and the codec. */
   received?: { decodedFps: number; codec: string };
+  /** For a page sending video over WebRTC (a host): what its encoder sent over the window. */
+  sent?: { encodedFps: number; codec: string; frameWidth: number; limitation: string };
 }
 
 /** Longest still span allowed for `currentTime` and the frame counter. */
@@ -137,9 +139,10 @@ export async function expectPlayback(
     );
   }
 
-  const [start, startRtc] = [(await report())!, inbound(await rtcStats())];
+  const [start, startStats] = [(await report())!, await rtcStats()];
   await Promise.all([delay(windowMs), meanwhile?.()]);
-  const [end, endRtc] = [(await report())!, inbound(await rtcStats())];
+  const [end, endStats] = [(await report())!, await rtcStats()];
+  const [startRtc, endRtc] = [inbound(startStats), inbound(endStats)];
 
   assert.ok(end.sameElement, `${who}: the <video> was replaced or removed during the window`);
   assert.equal(
@@ -182,6 +185,15 @@ export async function expectPlayback(
     received = { decodedFps: Math.round(decodedFps * 10) / 10, codec: endRtc.codec };
   }
 
+  // the host's encoder, for the figures: a publisher may go live during the window, so from zero
+  let sent: PlaybackFigures['sent'];
+  const out = endStats.find((s) => s.outbound)?.outbound;
+  if (out) {
+    const before = startStats.find((s) => s.outbound)?.outbound?.framesEncoded ?? 0;
+    const encodedFps = Math.round(((out.framesEncoded - before) / ((end.now - start.now) / 1000)) * 10) / 10;
+    sent = { encodedFps, codec: out.codec, frameWidth: out.frameWidth, limitation: out.limitation };
+  }
+
   return {
     browser: page.browserName,
     firstFrameMs: Math.round(end.firstFrameAt! - end.installedAt),
@@ -193,6 +205,7 @@ export async function expectPlayback(
     windowMs: Math.round(last.at - first.at),
     longestStallMs,
     received,
+    sent,
   };
 }
 
@@ -201,6 +214,9 @@ export function figuresText(label: string, f: PlaybackFigures): string {
   return (
     `${label} (${f.browser}): ${f.width}×${f.height}, ${f.fps} fps (${f.frameCounter}), first frame ` +
     `${f.firstFrameMs} ms, currentTime ×${f.rate}, longest stall ${f.longestStallMs} ms over ${f.windowMs} ms` +
-    (f.received ? `; received ${f.received.codec}, ${f.received.decodedFps} fps decoded` : '')
+    (f.received ? `; received ${f.received.codec}, ${f.received.decodedFps} fps decoded` : '') +
+    (f.sent
+      ? `; sent ${f.sent.codec} ${f.sent.frameWidth} px wide, ${f.sent.encodedFps} fps encoded (limited by ${f.sent.limitation})`
+      : '')
   );
 }
