@@ -9,6 +9,7 @@ import { AuthService } from './auth/AuthService.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger, type Logger } from './logger.js';
+import { DashEgressService } from './egress/DashEgressService.js';
 import { KmsConnection } from './media/KmsConnection.js';
 import { FACE_OVERLAY_PATH, FACE_OVERLAY_PLACEMENT } from './media/faceOverlay.js';
 import { KurentoMediaService } from './media/KurentoMediaService.js';
@@ -23,6 +24,7 @@ export class App {
   readonly rooms: RoomManager;
   readonly #http: Server;
   readonly #signalling: SignallingServer;
+  readonly #egress: DashEgressService | undefined;
   readonly #log: Logger;
   #closing: Promise<void> | undefined;
 
@@ -33,6 +35,7 @@ export class App {
     rooms: RoomManager;
     http: Server;
     signalling: SignallingServer;
+    egress: DashEgressService | undefined;
     log: Logger;
   }) {
     this.config = parts.config;
@@ -41,6 +44,7 @@ export class App {
     this.rooms = parts.rooms;
     this.#http = parts.http;
     this.#signalling = parts.signalling;
+    this.#egress = parts.egress;
     this.#log = parts.log;
   }
 
@@ -76,9 +80,27 @@ export class App {
       },
       createLogger('media'),
     );
+    const egress = config.egress.dash
+      ? await DashEgressService.create({
+          dataDir: config.dataDir,
+          ffmpegPath: config.egress.ffmpegPath,
+          portRange: config.egress.rtpPorts,
+          rtpAddress: config.egress.rtpAddress,
+          // players fetch it: the public address, or this app's own when it picked its port
+          utcTimingUrl: () =>
+            new URL(
+              '/api/time',
+              config.port === 0
+                ? `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+                : config.publicUrl,
+            ).href,
+          log: createLogger('egress'),
+        })
+      : undefined;
     const auth = new AuthService(store, { tokenTtlMs: config.tokenTtlMs });
     const rooms = new RoomManager(store, media, createLogger('rooms'), {
       maxGuests: config.maxGuests,
+      egress,
       ...options.rooms,
     });
     http.on('request', createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
@@ -101,7 +123,7 @@ export class App {
       await signalling.close();
       throw err;
     }
-    const app = new App({ config, store, kms, rooms, http, signalling, log });
+    const app = new App({ config, store, kms, rooms, http, signalling, egress, log });
     log.info({ url: app.url, kms: config.kms.uri, kmsState: kms.state }, 'Theia listening');
     return app;
   }
@@ -122,6 +144,7 @@ export class App {
   async #close(): Promise<void> {
     this.#log.info('shutting down');
     await this.rooms.close('shutdown');
+    await this.#egress?.drain(); // every ffmpeg gone, files removed
     await this.#signalling.close();
     this.#http.closeAllConnections();
     await new Promise<void>((resolve) => this.#http.close(() => resolve()));

@@ -138,6 +138,27 @@ const schema = z.object({
   MIX_WIDTH: integer(160, 3840).default(1280),
   MIX_HEIGHT: integer(120, 2160).default(720),
   MIX_FPS: integer(5, 60).default(30),
+  DASH_EGRESS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  FFMPEG_PATH: z.string().default('ffmpeg'),
+  EGRESS_RTP_PORTS: z
+    .string()
+    .default('41000-41999')
+    .transform((s, ctx) => {
+      const m = /^(\d+)-(\d+)$/.exec(s.trim());
+      const [min, max] = [Number(m?.[1]), Number(m?.[2])];
+      if (!m || min < 1024 || max > 65535 || max < min + 3) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a UDP port range MIN-MAX within 1024-65535, e.g. 41000-41999',
+        });
+        return z.NEVER;
+      }
+      return { min, max };
+    }),
+  EGRESS_RTP_ADDRESS: z
+    .string()
+    .regex(/^[\w.:-]+$/, 'must be a host address, e.g. 127.0.0.1')
+    .default('127.0.0.1'),
   MEDIA_PUBLIC_URL: z
     .url({
       protocol: /^https?$/,
@@ -199,6 +220,12 @@ export interface Config {
    * undefined: `http://127.0.0.1:<port the app listens on>` (KMS on the same host).
    */
   mediaPublicUrl: string | undefined;
+  /**
+   * DASH/HLS egress (DASH_EGRESS): ffmpeg binary (FFMPEG_PATH), the UDP ports KMS sends the
+   * program's RTP to (EGRESS_RTP_PORTS; not KMS's own range) and their address as KMS sees it
+   * (EGRESS_RTP_ADDRESS).
+   */
+  egress: { dash: boolean; ffmpegPath: string; rtpPorts: { min: number; max: number }; rtpAddress: string };
   /** pino level; `src/logger.ts` reads the same variable. */
   logLevel: LogLevel;
 }
@@ -252,6 +279,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     maxGuests: e.MAX_GUESTS,
     mix: { maxWidth: e.MIX_WIDTH, maxHeight: e.MIX_HEIGHT, framerate: e.MIX_FPS },
+    egress: {
+      dash: e.DASH_EGRESS === 'on',
+      ffmpegPath: e.FFMPEG_PATH,
+      rtpPorts: e.EGRESS_RTP_PORTS,
+      rtpAddress: e.EGRESS_RTP_ADDRESS,
+    },
     mediaPublicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };

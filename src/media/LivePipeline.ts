@@ -8,10 +8,18 @@
 import { EventEmitter } from 'node:events';
 import { InvalidStateError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { CandidateListener, LiveMedia, LiveMediaEvents, MediaCloseReason } from '../rooms/media.js';
+import type {
+  CandidateListener,
+  EgressHandle,
+  LiveMedia,
+  LiveMediaEvents,
+  MediaCloseReason,
+} from '../rooms/media.js';
 import type { IceCandidateInit, Layout } from '../signalling/protocol.js';
 import type { FaceOverlay } from './elements/FaceOverlayFilter.js';
 import type { MediaElement } from './elements/MediaElement.js';
+import { RtpEndpoint } from './elements/RtpEndpoint.js';
+import { EgressPort } from './EgressPort.js';
 import type { KmsConnection } from './KmsConnection.js';
 import type { KmsObject } from './KmsObject.js';
 import { Mixer } from './Mixer.js';
@@ -49,6 +57,8 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
   readonly #program: ProgramSwitch;
   /** The switch each receive-only connection is a sink of. */
   readonly #receivers = new Map<string, ProgramSwitch>();
+  /** RTP outputs of the program (EgressPort closes itself; the set is for close()). */
+  readonly #egress = new Set<EgressPort>();
   #stage: { feedIds: readonly string[]; layout: Layout } = { feedIds: [], layout: 'grid' };
   #faceOverlay = false;
   #mixer: Mixer | undefined;
@@ -97,6 +107,11 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
   /** The pipeline's KMS id. */
   get pipelineId(): string {
     return this.#pipeline.id;
+  }
+
+  get program(): 'solo' | 'mix' | 'none' {
+    if (this.#mixer) return 'mix';
+    return this.#program.source ? 'solo' : 'none';
   }
 
   /** What viewers get now: a feed's output, a mixer's output port, or nothing yet. */
@@ -228,6 +243,24 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
     await this.#reconcile(); // a solo program is a feed's output, which just changed
   }
 
+  async openEgress(sdpOffer: string): Promise<EgressHandle> {
+    this.#assertOpen();
+    const endpoint = await RtpEndpoint.create(this.#kms, this.#pipeline);
+    try {
+      const answer = await endpoint.processOffer(sdpOffer);
+      this.#assertOpen();
+      const port: EgressPort = new EgressPort(endpoint, answer, this.#program, this.#log, () =>
+        this.#egress.delete(port),
+      );
+      this.#egress.add(port);
+      await this.#program.addSink(endpoint);
+      return port;
+    } catch (err) {
+      endpoint.release();
+      throw err;
+    }
+  }
+
   /** Brings the mixer and the program in line with the stage and the feeds; one at a time. */
   #reconcile(): Promise<void> {
     const run = this.#reconciling.then(() => this.#reconcileNow());
@@ -297,6 +330,7 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
     for (const conn of this.#connections.values()) conn.close(false);
     this.#mixer?.close(false);
     this.#mixer = undefined;
+    for (const port of [...this.#egress]) port.close(false);
     this.#feeds.clear();
     this.#connections.clear();
     this.#receivers.clear();

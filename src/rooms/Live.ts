@@ -7,6 +7,7 @@
 import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors.js';
 import type { EndpointKind, IceCandidateInit, Layout, StageMember } from '../signalling/protocol.js';
 import type { LiveRecord } from '../store/Store.js';
+import type { LiveEgress } from './egress.js';
 import type { CandidateListener, LiveMedia } from './media.js';
 import type { Participant } from './Participant.js';
 import { Stage, type Guest } from './Stage.js';
@@ -19,6 +20,8 @@ export class Live {
   /** The connection that started the live and alone may publish the host's camera. */
   readonly hostId: string;
   readonly stage: Stage;
+  /** The live's DASH/HLS output, when egress is on. */
+  egress: LiveEgress | undefined;
   /** Every connection a participant has in the media graph, by participant id. */
   readonly #endpoints = new Map<string, Set<EndpointKind>>();
 

@@ -35,6 +35,7 @@ import {
 } from '../signalling/protocol.js';
 import type { LiveRecord, MessageRecord, RoomRecord, Store } from '../store/Store.js';
 import { Live } from './Live.js';
+import type { EgressService } from './egress.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
 import type { Guest } from './Stage.js';
@@ -57,6 +58,8 @@ export interface RoomContext {
   viewerCountIntervalMs: number;
   /** Guest seats on a stage besides the host (config MAX_GUESTS). */
   maxGuests: number;
+  /** DASH/HLS egress of each live; none when disabled. */
+  egress?: EgressService;
 }
 
 /** A stored room's stage settings, with the defaults of rooms stored before co-hosting existed. */
@@ -72,7 +75,13 @@ function settingsOf(record: RoomRecord): Omit<StageState, 'stage'> {
 export function roomSummary(
   store: Store,
   record: RoomRecord,
-  state: Pick<RoomSummary, 'liveId' | 'viewers' | 'stage'> = { liveId: null, viewers: 0, stage: [] },
+  state: Pick<RoomSummary, 'liveId' | 'viewers' | 'stage' | 'mpdUrl' | 'hlsUrl'> = {
+    liveId: null,
+    viewers: 0,
+    stage: [],
+    mpdUrl: null,
+    hlsUrl: null,
+  },
 ): RoomSummary {
   const owner = store.userById(record.ownerId);
   return {
@@ -84,7 +93,15 @@ export function roomSummary(
     viewers: state.viewers,
     ...settingsOf(record),
     stage: state.stage,
+    mpdUrl: state.mpdUrl,
+    hlsUrl: state.hlsUrl,
   };
+}
+
+/** Where a room's DASH manifest and HLS master playlist are served (http/ serves `<DATA_DIR>/dash`). */
+export function dashUrls(roomId: string): { mpdUrl: string; hlsUrl: string } {
+  const base = `/dash/${encodeURIComponent(roomId)}`;
+  return { mpdUrl: `${base}/manifest.mpd`, hlsUrl: `${base}/master.m3u8` };
 }
 
 function toChatMessage(m: MessageRecord): ChatMessage {
@@ -161,7 +178,12 @@ export class Room extends EventEmitter<RoomEvents> {
       liveId: this.#live?.record.id ?? null,
       viewers: this.viewers,
       stage: this.#stageMembers(),
+      ...this.#egressState(),
     });
+  }
+
+  #egressState(): { mpdUrl: string | null; hlsUrl: string | null } {
+    return this.#live?.egress?.status === 'ready' ? dashUrls(this.id) : { mpdUrl: null, hlsUrl: null };
   }
 
   #stageMembers(): StageState['stage'] {
@@ -277,10 +299,10 @@ export class Room extends EventEmitter<RoomEvents> {
       if (this.#live) throw new InvalidStateError('This room is live already. Stop the live first.');
       const record = this.#newLiveRecord();
       const media = await this.#ctx.media.createLive({ roomId: this.id, liveId: record.id });
+      const live = new Live(record, media, p, this.#ownerId, this.#ctx.maxGuests);
       try {
         if (!this.#participants.has(p.id))
           throw new InvalidStateError('You left the room before the live started.');
-        const live = new Live(record, media, p, this.#ownerId, this.#ctx.maxGuests);
         const settings = settingsOf(this.#record());
         await live.applyStage(settings.layout);
         if (settings.faceDetection) await media.setFaceOverlay(true);
@@ -295,10 +317,22 @@ export class Room extends EventEmitter<RoomEvents> {
         media.close();
         throw err;
       }
+      this.#startEgress(live);
       this.#log.info({ liveId: record.id, userId: p.user?.id }, 'live started');
       this.#broadcast('liveStarted', { roomId: this.id, liveId: record.id });
       this.#broadcastStage();
       return { liveId: record.id, liveCode: record.liveCode };
+    });
+  }
+
+  /** Starts the live's DASH/HLS, if egress is on; viewers learn it is ready from `egressChanged`. */
+  #startEgress(live: Live): void {
+    if (!this.#ctx.egress) return;
+    const egress = this.#ctx.egress.start({ roomId: this.id, liveId: live.record.id }, live.media);
+    live.egress = egress;
+    egress.on('change', (status, reason) => {
+      if (reason) this.#log.warn({ liveId: live.record.id, status, reason }, 'DASH egress');
+      if (this.#live === live) this.#broadcast('egressChanged', { roomId: this.id, ...this.#egressState() });
     });
   }
 
@@ -350,6 +384,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const live = this.#live;
     if (!live) return;
     this.#live = undefined;
+    live.egress?.close();
     live.media.close();
     this.#log.info({ liveId: live.record.id, reason }, 'live ended');
     const { guests } = live.stage.clear();

@@ -8,6 +8,7 @@ import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChatMessage, CoHostRequest, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
 import type { Store } from '../store/Store.js';
+import type { EgressService } from './egress.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
 import { Room, roomSummary } from './Room.js';
@@ -20,6 +21,8 @@ export interface RoomManagerOptions {
   viewerCountIntervalMs?: number;
   /** Guest seats on a stage besides the host; default 1 (config MAX_GUESTS). */
   maxGuests?: number;
+  /** DASH/HLS egress of lives; none by default. */
+  egress?: EgressService;
 }
 
 export class RoomManager {
@@ -29,6 +32,7 @@ export class RoomManager {
   readonly #chatLimiter: RateLimiterMemory;
   readonly #viewerCountIntervalMs: number;
   readonly #maxGuests: number;
+  readonly #egress: EgressService | undefined;
   #closed = false;
   readonly #rooms = new Map<string, Room>();
   readonly #roomOf = new Map<string, Room>();
@@ -43,6 +47,7 @@ export class RoomManager {
     });
     this.#viewerCountIntervalMs = options.viewerCountIntervalMs ?? 1000;
     this.#maxGuests = options.maxGuests ?? 1;
+    this.#egress = options.egress;
   }
 
   /** Summaries of every stored room, live ones first, then by title. */
@@ -77,6 +82,7 @@ export class RoomManager {
       log: this.#log,
       viewerCountIntervalMs: this.#viewerCountIntervalMs,
       maxGuests: this.#maxGuests,
+      egress: this.#egress,
     });
     const created = room;
     created.on('@idle', () => {

@@ -62,9 +62,26 @@ export interface LiveMedia {
   setStage(feedIds: readonly string[], layout: Layout): Promise<void>;
   /** Puts a face overlay on every feed (now and later ones), or takes it off. */
   setFaceOverlay(on: boolean): Promise<void>;
+  /**
+   * Sends the program as RTP to where `sdpOffer` says (an egress ffmpeg listening; H.264 + Opus):
+   * the sink follows every program switch. Close the handle to stop.
+   * @throws MediaError when KMS refuses the offer; MediaUnavailableError; InvalidStateError when ended.
+   */
+  openEgress(sdpOffer: string): Promise<EgressHandle>;
   /** Releases everything the live holds in the media server. Idempotent. */
   close(): void;
   on<E extends keyof LiveMediaEvents>(event: E, listener: LiveMediaEvents[E]): this;
+}
+
+/** The program going out as RTP to one egress ffmpeg. */
+export interface EgressHandle {
+  readonly closed: boolean;
+  /** The media server's SDP answer (where it sends from). */
+  readonly sdpAnswer: string;
+  /** Asks for a keyframe now (a new ffmpeg starts its first segment at once); never throws. */
+  requestKeyframe(): Promise<void>;
+  /** Stops sending and releases the endpoint. Idempotent. */
+  close(): void;
 }
 
 /** Creates lives' media graphs. */

@@ -91,13 +91,21 @@ export interface CoHostRequest {
 export type CoHostEndReason = 'left' | 'removed' | 'disconnected' | 'liveEnded';
 
 /** A room as the room list and room page show it. */
-export interface RoomSummary extends StageState {
+export interface RoomSummary extends StageState, EgressState {
   id: string;
   title: string;
   host: PublicUser;
   live: boolean;
   liveId: string | null;
   viewers: number;
+}
+
+/** The DASH/HLS output of a live (the program through ffmpeg), for viewers who do not use WebRTC. */
+export interface EgressState {
+  /** The MPEG-DASH manifest (path on this server), once its first segment exists; else null. */
+  mpdUrl: string | null;
+  /** The HLS master playlist over the same segments, likewise. */
+  hlsUrl: string | null;
 }
 
 export interface ChatMessage {
@@ -176,6 +184,8 @@ export interface NotificationParams {
    * anonymous and has left its room (a host's live ended); join again to keep watching.
    */
   sessionEnded: { reason: SessionEndReason };
+  /** The live's DASH/HLS became available, or stopped being so (to everyone in the room). */
+  egressChanged: EgressState & { roomId: string };
   /** The stage, its layout or the co-hosting switch changed (to everyone in the room). */
   stageChanged: StageState & { roomId: string };
   /** A viewer asks to join the stage (to the host). */

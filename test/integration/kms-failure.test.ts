@@ -112,6 +112,7 @@ describe('start-up and shutdown', { skip: NEEDS_FAKE }, () => {
       INSTANCE_ID: instance,
       KMS_CALL_TIMEOUT_MS: '1000',
       KMS_RECONNECT_MS: '100',
+      DASH_EGRESS: 'off',
     });
 
   test('pipelines left by a crashed earlier run of this instance are released at start; others are kept', async () => {

@@ -15,6 +15,9 @@ function typeOf(id: string): string {
   return /_kurento\.([A-Za-z]+)$/.exec(id)?.[1] ?? 'unknown';
 }
 
+/** Hub classes (module-core Hub and its subclasses in module-elements). */
+const HUBS = new Set(['Composite', 'AlphaBlending', 'Dispatcher', 'DispatcherOneToMany', 'Mixer']);
+
 function sortedKeys(record: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -115,6 +118,8 @@ export class KmsInspector {
       for (const id of await this.#descendants(p)) {
         const type = typeOf(id);
         elements[type] = (elements[type] ?? 0) + 1;
+        // hubs are MediaObjects, not MediaElements (kmd core: Hub extends MediaObject): their ports connect
+        if (HUBS.has(type)) continue;
         const sinks = (await this.#call('invoke', {
           object: id,
           operation: 'getSinkConnections',

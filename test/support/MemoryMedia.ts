@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { MediaError, MediaUnavailableError } from '../../src/errors.js';
 import type {
   CandidateListener,
+  EgressHandle,
   LiveMedia,
   LiveMediaEvents,
   MediaCloseReason,
@@ -75,6 +76,27 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
     if (this.closed) return Promise.reject(new Error('used after close'));
     this.stage = { feedIds: [...feedIds], layout };
     return Promise.resolve();
+  }
+
+  /** Egress outputs opened, by SDP offer, and whether each is closed. */
+  readonly egress: Array<{ sdpOffer: string; handle: EgressHandle & { keyframes: number } }> = [];
+
+  openEgress(sdpOffer: string): Promise<EgressHandle> {
+    if (this.closed) return Promise.reject(new Error('used after close'));
+    const handle = {
+      closed: false,
+      sdpAnswer: 'v=0\r\na=answer-for:egress\r\n',
+      keyframes: 0,
+      requestKeyframe(): Promise<void> {
+        this.keyframes++;
+        return Promise.resolve();
+      },
+      close(): void {
+        this.closed = true;
+      },
+    };
+    this.egress.push({ sdpOffer, handle });
+    return Promise.resolve(handle);
   }
 
   setFaceOverlay(on: boolean): Promise<void> {

@@ -75,6 +75,8 @@ export async function startTheia(
       KMS_RECONNECT_MS: '100',
       LOGIN_RATE_LIMIT: '1000',
       WS_HEARTBEAT_MS: '60000',
+      // an ffmpeg per live is costly on 2 cores: the egress suite turns it on
+      DASH_EGRESS: 'off',
       ...options.env,
     }),
     { rooms: options.rooms, signalling: options.signalling },
