@@ -1,5 +1,5 @@
 /** Words the pages share: how states and reasons read to people. */
-import type { ChatMessage, EndReason } from './protocol.js';
+import type { ChatMessage, EndReason, Layout } from './protocol.js';
 
 /** Why a live ended, as a sentence. */
 export function endReasonText(reason: EndReason): string {
@@ -31,4 +31,9 @@ export function timeText(message: ChatMessage): string {
 export function mediaText(state: RTCPeerConnectionState | undefined): string {
   // `new` lasts until the first ICE check: to a person that is still connecting
   return `media: ${state === undefined ? 'not connected' : state === 'new' ? 'connecting' : state}`;
+}
+
+/** A stage layout as the host's picker names it. */
+export function layoutText(layout: Layout): string {
+  return layout === 'pip' ? 'Picture-in-picture' : 'Side by side';
 }

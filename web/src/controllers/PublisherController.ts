@@ -1,13 +1,14 @@
 /**
- * The host's side of a live: the camera and microphone (getUserMedia), and the send-only
- * RTCPeerConnection to the room's WebRtcEndpoint. `goLive()` is `startLive` then `publishVideo`
- * with the camera tracks; `stop()` is `stopLive`. The camera stays on between lives for the preview.
+ * A stage member's camera: the camera and microphone (getUserMedia), and the send-only
+ * RTCPeerConnection to its WebRtcEndpoint. The host's `goLive()` is `startLive` then
+ * `publishVideo` with the camera tracks, and `stop()` is `stopLive`; a guest the host accepted
+ * only publishes (`publishStage()`, `unpublish()`). The camera stays on between lives for the preview.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ClientErrorCode, RpcError, TheiaClientError, messageOf } from '../errors.js';
 import { ErrorCode, type NotificationParams } from '../protocol.js';
 import { endReasonText } from '../text.js';
-import { WebRtcConnection } from '../webrtc/WebRtcConnection.js';
+import { PeerConnection } from '../webrtc/PeerConnection.js';
 import type { SignallingController } from './SignallingController.js';
 
 /** The camera: `failed` leaves the reason in `cameraError`. */
@@ -51,7 +52,7 @@ export class PublisherController implements ReactiveController {
   #media: RTCPeerConnectionState | undefined;
   #error: string | undefined;
   #notice: string | undefined;
-  #connection: WebRtcConnection | undefined;
+  #connection: PeerConnection | undefined;
   /** Bumped by every go-live and stop, so a stale attempt notices it was overtaken. */
   #attempt = 0;
   #unsubscribe: Array<() => void> = [];
@@ -156,21 +157,7 @@ export class PublisherController implements ReactiveController {
       await signalling.request('startLive', {});
       started = true;
       if (attempt !== this.#attempt) return;
-      const connection = new WebRtcConnection({
-        signalling,
-        endpoint: 'publish',
-        iceServers: this.#options.iceServers(),
-        onStateChange: (state) => {
-          this.#media = state;
-          this.#update();
-        },
-      });
-      this.#connection = connection;
-      this.#media = connection.pc.connectionState;
-      for (const track of stream.getTracks()) {
-        connection.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-      }
-      await connection.negotiate('publishVideo');
+      await this.#publish(signalling, stream);
       if (attempt !== this.#attempt) return;
       this.#state = 'live';
     } catch (err) {
@@ -183,6 +170,59 @@ export class PublisherController implements ReactiveController {
     } finally {
       this.#update();
     }
+  }
+
+  /**
+   * A guest on the stage sends its camera (`publishVideo`; the host's live runs already). Errors end
+   * up in `error`, and it may be called again.
+   */
+  async publishStage(): Promise<void> {
+    const signalling = this.#options.signalling();
+    const stream = this.#stream;
+    if (this.#state !== 'offline' || !stream || !signalling) return;
+    const attempt = ++this.#attempt;
+    this.#state = 'starting';
+    this.#error = undefined;
+    this.#notice = undefined;
+    this.#update();
+    try {
+      await this.#publish(signalling, stream);
+      if (attempt !== this.#attempt) return;
+      this.#state = 'live';
+    } catch (err) {
+      if (attempt !== this.#attempt) return;
+      this.#closeConnection();
+      this.#state = 'offline';
+      this.#error = messageOf(err);
+    } finally {
+      this.#update();
+    }
+  }
+
+  /** Stops sending (a guest left the stage); the server releases its side. The camera stays on. */
+  unpublish(): void {
+    this.#attempt++;
+    this.#closeConnection();
+    this.#state = 'offline';
+    this.#update();
+  }
+
+  async #publish(signalling: SignallingController, stream: MediaStream): Promise<void> {
+    const connection = new PeerConnection({
+      signalling,
+      endpoint: 'publish',
+      iceServers: this.#options.iceServers(),
+      onStateChange: (state) => {
+        this.#media = state;
+        this.#update();
+      },
+    });
+    this.#connection = connection;
+    this.#media = connection.pc.connectionState;
+    for (const track of stream.getTracks()) {
+      connection.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    }
+    await connection.negotiate('publishVideo');
   }
 
   /** Ends the live (`stopLive`) and closes the peer connection; the camera stays on. */
@@ -225,7 +265,7 @@ export class PublisherController implements ReactiveController {
   }
 
   #onMediaError({ endpoint, message }: NotificationParams['mediaError']): void {
-    if (endpoint === 'receive') return;
+    if (endpoint !== undefined && endpoint !== 'publish') return;
     this.#error = message;
     this.#update();
   }

@@ -6,7 +6,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ClientErrorCode, TheiaClientError, messageOf } from '../errors.js';
 import type { NotificationParams } from '../protocol.js';
-import { WebRtcConnection } from '../webrtc/WebRtcConnection.js';
+import { PeerConnection } from '../webrtc/PeerConnection.js';
 import type { SignallingController } from './SignallingController.js';
 
 /** `idle`: not watching; `connecting`: negotiating or waiting for media; `failed`: see `error`. */
@@ -26,7 +26,7 @@ export class ViewerController implements ReactiveController {
   #stream: MediaStream | undefined;
   #media: RTCPeerConnectionState | undefined;
   #error: string | undefined;
-  #connection: WebRtcConnection | undefined;
+  #connection: PeerConnection | undefined;
   #unsubscribe: (() => void) | undefined;
 
   constructor(host: ReactiveControllerHost, options: ViewerOptions) {
@@ -62,7 +62,7 @@ export class ViewerController implements ReactiveController {
   async watch(): Promise<void> {
     const signalling = this.#options.signalling();
     if (this.#connection || !signalling || !this.#connected) return;
-    const connection = new WebRtcConnection({
+    const connection = new PeerConnection({
       signalling,
       endpoint: 'receive',
       iceServers: this.#options.iceServers(),
@@ -105,7 +105,7 @@ export class ViewerController implements ReactiveController {
   }
 
   #onMediaError({ endpoint, message }: NotificationParams['mediaError']): void {
-    if (endpoint === 'publish') return;
+    if (endpoint !== undefined && endpoint !== 'receive') return;
     this.#error = message;
     this.#update();
   }

@@ -37,8 +37,22 @@ export default [
     nav {
       display: flex;
       align-items: center;
+      flex-wrap: wrap;
       gap: 0.25rem;
       flex: 1;
+      min-width: 0;
+    }
+    @media (max-width: 480px) {
+      /* a phone: the header's links wrap instead of widening the page */
+      header {
+        gap: 0.75rem;
+        padding: 0.6rem 0.75rem;
+      }
+      nav a,
+      nav button {
+        padding: 0.35rem 0.5rem;
+        white-space: nowrap;
+      }
     }
     nav .spacer {
       flex: 1;

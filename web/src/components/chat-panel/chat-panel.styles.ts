@@ -33,6 +33,12 @@ export default [
     li {
       overflow-wrap: anywhere;
     }
+    li.notice {
+      align-self: center;
+      font-size: 0.85rem;
+      color: var(--theia-muted);
+      font-style: italic;
+    }
     .who {
       font-weight: 700;
       margin-right: 0.35rem;

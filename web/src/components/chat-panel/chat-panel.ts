@@ -5,13 +5,25 @@ import { Limits, type ChatMessage } from '../../protocol.js';
 import { timeText } from '../../text.js';
 import styles from './chat-panel.styles.js';
 
+/** A line from the room itself among the messages ("alice joined the stage"). */
+export interface ChatNotice {
+  id: string;
+  text: string;
+  /** ms since the Unix epoch (the page's clock) */
+  at: number;
+}
+
+type Entry =
+  { kind: 'message'; at: number; message: ChatMessage } | { kind: 'notice'; at: number; notice: ChatNotice };
+
 /** Detail of `theia-chat-send`. */
 export interface ChatSendDetail {
   text: string;
 }
 
 /**
- * @summary A room's chat: the messages, oldest first, and a send box. The element only shows
+ * @summary A room's chat: the messages, oldest first, with the room's own lines among them
+ * ("alice joined the stage"), and a send box. The element only shows
  * things; its owner sends the message and reports back through `error` and `clearDraft()`.
  *
  * @fires theia-chat-send - The person sent a message; `detail` is a ChatSendDetail.
@@ -26,6 +38,8 @@ export class TheiaChatPanel extends LitElement {
   static override styles = styles;
 
   @property({ attribute: false }) messages: ChatMessage[] = [];
+  /** The room's own lines, shown among the messages by time. */
+  @property({ attribute: false }) notices: ChatNotice[] = [];
   /** Whether this person may send (logged in and in the room). */
   @property({ type: Boolean, attribute: 'can-send' }) canSend = false;
   /** Shown instead of sending when `canSend` is false; may contain a link. */
@@ -51,7 +65,7 @@ export class TheiaChatPanel extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('messages') && this.log) {
+    if ((changed.has('messages') || changed.has('notices')) && this.log) {
       // follow new messages only when the reader is at the bottom already
       const { scrollTop, scrollHeight, clientHeight } = this.log;
       this.#stickToBottom = scrollHeight - scrollTop - clientHeight < 40;
@@ -59,7 +73,8 @@ export class TheiaChatPanel extends LitElement {
   }
 
   override updated(changed: PropertyValues<this>): void {
-    if (changed.has('messages') && this.#stickToBottom) this.log.scrollTop = this.log.scrollHeight;
+    if ((changed.has('messages') || changed.has('notices')) && this.#stickToBottom)
+      this.log.scrollTop = this.log.scrollHeight;
   }
 
   override render(): TemplateResult {
@@ -67,16 +82,15 @@ export class TheiaChatPanel extends LitElement {
     return html`
       <h2>Chat</h2>
       <ol part="log" data-testid="chat-log" aria-live="polite">
-        ${this.messages.length === 0 ? html`<li class="empty">No messages yet.</li>` : nothing}
+        ${
+          this.messages.length === 0 && this.notices.length === 0
+            ? html`<li class="empty">No messages yet.</li>`
+            : nothing
+        }
         ${repeat(
-          this.messages,
-          (m) => m.id,
-          (m) =>
-            html`<li data-testid="chat-message">
-              <span class="who ${m.user.id === this.selfId ? 'self' : ''}">${m.user.name}</span
-              ><span class="text">${m.text}</span
-              ><time datetime=${new Date(m.sentAt).toISOString()}>${timeText(m)}</time>
-            </li>`,
+          this.#entries(),
+          (e) => (e.kind === 'message' ? e.message.id : `notice:${e.notice.id}`),
+          (e) => (e.kind === 'message' ? this.#renderMessage(e.message) : this.#renderNotice(e.notice)),
         )}
       </ol>
       <form part="form" @submit=${this.#onSubmit}>
@@ -96,6 +110,30 @@ export class TheiaChatPanel extends LitElement {
       </form>
       <div class="footer">${this.#renderFooter()}</div>
     `;
+  }
+
+  /** Messages and notices, oldest first (a notice after the messages of the same moment). */
+  #entries(): Entry[] {
+    const entries: Entry[] = this.messages.map((message) => ({
+      kind: 'message',
+      at: message.sentAt,
+      message,
+    }));
+    if (this.notices.length === 0) return entries;
+    for (const notice of this.notices) entries.push({ kind: 'notice', at: notice.at, notice });
+    return entries.sort((a, b) => a.at - b.at); // stable: equal times keep their order
+  }
+
+  #renderMessage(m: ChatMessage): TemplateResult {
+    return html`<li data-testid="chat-message">
+      <span class="who ${m.user.id === this.selfId ? 'self' : ''}">${m.user.name}</span
+      ><span class="text">${m.text}</span
+      ><time datetime=${new Date(m.sentAt).toISOString()}>${timeText(m)}</time>
+    </li>`;
+  }
+
+  #renderNotice(n: ChatNotice): TemplateResult {
+    return html`<li class="notice" data-testid="stage-notice">${n.text}</li>`;
   }
 
   #renderFooter(): TemplateResult | typeof nothing {

@@ -3,14 +3,18 @@ import { customElement, property } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { PublisherController } from '../../controllers/PublisherController.js';
 import type { SignallingController } from '../../controllers/SignallingController.js';
+import type { StageMember } from '../../protocol.js';
 import { mediaText } from '../../text.js';
+import '../stage-videos/stage-videos.js';
 import styles from './host-stage.styles.js';
 
 /**
  * @summary The host's stage: camera preview, "Go live" / "Stop", the live state ("You are
- * offline", "Starting…", "Live"), the media connection state, and what went wrong.
+ * offline", "Starting…", "Live"), the media connection state, what went wrong, and while
+ * co-hosting each guest's camera, received directly (not through the viewers' mix).
  *
  * @csspart preview - The camera preview <video>.
+ * @csspart guests - The guests' tiles.
  * @csspart state - The live state label.
  * @csspart media - The "media: …" line.
  * @csspart error - The last error.
@@ -24,6 +28,8 @@ export class TheiaHostStage extends LitElement {
   @property({ attribute: false }) iceServers: RTCIceServer[] = [];
   /** Whether the room is live according to the server (maybe from another window of the host). */
   @property({ type: Boolean }) live = false;
+  /** The guests on stage (`stageChanged`), watched from the window that is live. */
+  @property({ attribute: false }) guests: readonly StageMember[] = [];
 
   readonly #publisher = new PublisherController(this, {
     signalling: () => this.signalling,
@@ -64,6 +70,18 @@ export class TheiaHostStage extends LitElement {
           >${mediaText(p.media)}</span
         >
       </div>
+      ${
+        // only the window that went live is on the stage and may watch the guests
+        p.state === 'live' && this.guests.length > 0
+          ? html`<theia-stage-videos
+              compact
+              part="guests"
+              .signalling=${this.signalling}
+              .iceServers=${this.iceServers}
+              .members=${this.guests}
+            ></theia-stage-videos>`
+          : nothing
+      }
       ${p.notice ? html`<p class="muted" data-testid="live-notice">${p.notice}</p>` : nothing}
       ${p.error ? html`<p class="error" part="error" role="alert" data-testid="host-error">${p.error}</p>` : nothing}
     `;

@@ -33,6 +33,12 @@ export default [
       gap: 1.25rem;
       align-items: start;
     }
+    .stage {
+      display: flex;
+      flex-direction: column;
+      gap: 1rem;
+      min-width: 0;
+    }
     theia-chat-panel {
       height: min(36rem, calc(100vh - 10rem));
     }

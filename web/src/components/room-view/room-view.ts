@@ -1,27 +1,43 @@
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { fetchRoom } from '../../api/api.js';
+import { CoHostController } from '../../controllers/CoHostController.js';
 import { SignallingController } from '../../controllers/SignallingController.js';
 import { ApiError, RpcError, messageOf } from '../../errors.js';
-import { ErrorCode, type ChatMessage, type Role, type RoomSummary } from '../../protocol.js';
+import {
+  ErrorCode,
+  type ChatMessage,
+  type CoHostRequest,
+  type NotificationParams,
+  type Role,
+  type RoomSummary,
+  type StageMember,
+} from '../../protocol.js';
 import { href } from '../../router.js';
 import type { Session } from '../../session/Session.js';
 import { endReasonText, viewersText } from '../../text.js';
 import '../chat-panel/chat-panel.js';
-import type { ChatSendDetail, TheiaChatPanel } from '../chat-panel/chat-panel.js';
+import type { ChatNotice, ChatSendDetail, TheiaChatPanel } from '../chat-panel/chat-panel.js';
+import '../cohost-bar/cohost-bar.js';
+import '../guest-stage/guest-stage.js';
 import '../host-stage/host-stage.js';
+import '../stage-controls/stage-controls.js';
 import '../viewer-stage/viewer-stage.js';
 import styles from './room-view.styles.js';
 
 /** Chat messages kept on the page; older ones scroll away for good. */
 const MAX_MESSAGES = 300;
+/** Stage lines ("… joined the stage") kept on the page. */
+const MAX_NOTICES = 50;
 
 type Phase = 'joining' | 'joined' | 'failed' | 'disconnected';
 
 /**
- * @summary One room: its title, host and viewer count, the stage (the host's camera and live
- * controls, or the viewer's video) and the chat. Owns the page's signalling socket: it
- * authenticates with the session's token, joins the room, and leaves by closing the socket.
+ * @summary One room: its title, host and viewer count, the stage (the host's camera, live and
+ * co-hosting controls; the viewer's video and "Ask to join"; or, for a guest the host accepted,
+ * the guest's stage) and the chat, with a line when someone joins or leaves the stage. Owns the
+ * page's signalling socket: it authenticates with the session's token, joins the room, and leaves
+ * by closing the socket.
  *
  * @csspart header - Title, host and viewer count.
  * @csspart stage - The host or viewer stage.
@@ -39,6 +55,9 @@ export class TheiaRoomView extends LitElement {
   @state() private room: RoomSummary | undefined;
   @state() private participantRole: Role = 'viewer';
   @state() private messages: ChatMessage[] = [];
+  @state() private stageNotices: ChatNotice[] = [];
+  /** Pending co-host requests as `joinRoom` returned them (for the host). */
+  @state() private requests: readonly CoHostRequest[] = [];
   @state() private iceServers: RTCIceServer[] = [];
   @state() private endNotice: string | undefined;
   @state() private chatError: string | undefined;
@@ -49,6 +68,10 @@ export class TheiaRoomView extends LitElement {
   @query('theia-chat-panel') private chatPanel: TheiaChatPanel | undefined;
 
   readonly #signalling = new SignallingController(this);
+  readonly #coHost = new CoHostController(this, {
+    signalling: () => this.#signalling,
+    selfId: () => this.session?.user?.id,
+  });
   #unsubscribe: Array<() => void> = [];
   /** Bumped by every join, so the answers of an abandoned one are ignored. */
   #joinAttempt = 0;
@@ -67,6 +90,7 @@ export class TheiaRoomView extends LitElement {
         this.endNotice = endReasonText(reason);
       }),
       s.on('viewerCountChanged', ({ viewers }) => this.#patchRoom({ viewers })),
+      s.on('stageChanged', (stage) => this.#onStageChanged(stage)),
       s.on('messageReceived', ({ message }) => this.#addMessage(message)),
       s.on('roomClosed', ({ reason }) => {
         this.#patchRoom({ live: false, liveId: null });
@@ -108,10 +132,11 @@ export class TheiaRoomView extends LitElement {
       ${
         room && this.phase === 'joined'
           ? html`<div class="layout">
-              <div part="stage">${this.#renderStage(room)}</div>
+              <div class="stage" part="stage">${this.#renderStage(room)}</div>
               <theia-chat-panel
                 part="chat"
                 .messages=${this.messages}
+                .notices=${this.stageNotices}
                 ?can-send=${this.session?.user !== undefined}
                 .hint=${this.#chatHint}
                 .error=${this.chatError}
@@ -143,18 +168,99 @@ export class TheiaRoomView extends LitElement {
   #renderStage(room: RoomSummary): TemplateResult {
     if (this.participantRole === 'host') {
       return html`<theia-host-stage
+          .signalling=${this.#signalling}
+          .iceServers=${this.iceServers}
+          ?live=${room.live}
+          .guests=${this.#guests}
+        ></theia-host-stage>
+        <theia-stage-controls
+          .signalling=${this.#signalling}
+          .room=${room}
+          .requests=${this.requests}
+        ></theia-stage-controls>`;
+    }
+    const c = this.#coHost;
+    if (c.onStage) {
+      // a guest watches the stage members directly: no program connection meanwhile
+      const selfId = this.session?.user?.id;
+      return html`<theia-guest-stage
         .signalling=${this.#signalling}
         .iceServers=${this.iceServers}
-        ?live=${room.live}
-      ></theia-host-stage>`;
+        .members=${this.#members(selfId)}
+        ?leaving=${c.state === 'leaving'}
+        @theia-stage-leave=${() => void c.leave()}
+      ></theia-guest-stage>`;
     }
+    const next = `/room/${encodeURIComponent(this.roomId)}`;
     return html`<theia-viewer-stage
-      .signalling=${this.#signalling}
-      .iceServers=${this.iceServers}
-      .liveId=${room.live ? room.liveId : null}
-      .notice=${this.endNotice}
-    ></theia-viewer-stage>`;
+        .signalling=${this.#signalling}
+        .iceServers=${this.iceServers}
+        .liveId=${room.live ? room.liveId : null}
+        .notice=${this.endNotice}
+      ></theia-viewer-stage>
+      <theia-cohost-bar
+        .state=${c.state}
+        ?open=${room.live && room.coHosting}
+        ?can-ask=${this.session?.user !== undefined}
+        login-href=${href({ name: 'login', next })}
+        .notice=${c.notice}
+        .error=${c.error}
+        @theia-cohost-request=${() => void c.request()}
+        @theia-cohost-cancel=${() => void c.cancel()}
+      ></theia-cohost-bar>`;
   }
+
+  /** The guests on stage; the same array until the stage changes (the host's tiles sync on it). */
+  get #guests(): readonly StageMember[] {
+    const stage = this.room?.stage ?? [];
+    if (this.#guestsOf.stage !== stage)
+      this.#guestsOf = { stage, members: stage.filter((m) => m.role === 'guest') };
+    return this.#guestsOf.members;
+  }
+  #guestsOf: { stage: readonly StageMember[]; members: readonly StageMember[] } = { stage: [], members: [] };
+
+  /** Everyone on stage but `selfId`, the host first; the same array until the stage changes. */
+  #members(selfId: string | undefined): readonly StageMember[] {
+    const stage = this.room?.stage ?? [];
+    if (this.#membersOf.stage !== stage || this.#membersOf.selfId !== selfId)
+      this.#membersOf = { stage, selfId, members: stage.filter((m) => m.userId !== selfId) };
+    return this.#membersOf.members;
+  }
+  #membersOf: { stage: readonly StageMember[]; selfId: string | undefined; members: readonly StageMember[] } =
+    {
+      stage: [],
+      selfId: undefined,
+      members: [],
+    };
+
+  /** Takes the new stage, and tells the chat who came on or went off it. */
+  #onStageChanged({
+    roomId,
+    coHosting,
+    stage,
+    layout,
+    faceDetection,
+  }: NotificationParams['stageChanged']): void {
+    const room = this.room;
+    if (!room || roomId !== room.id) return;
+    // an empty stage means the live ended, which the page says already
+    if (stage.length > 0) {
+      const before = new Map(room.stage.filter((m) => m.role === 'guest').map((m) => [m.userId, m]));
+      const after = new Map(stage.filter((m) => m.role === 'guest').map((m) => [m.userId, m]));
+      const lines: string[] = [];
+      for (const [id, m] of before) if (!after.has(id)) lines.push(`${m.name} left the stage`);
+      for (const [id, m] of after) if (!before.has(id)) lines.push(`${m.name} joined the stage`);
+      if (lines.length > 0) {
+        const at = Date.now();
+        this.stageNotices = [
+          ...this.stageNotices,
+          ...lines.map((text, i) => ({ id: `${at}-${i}-${this.#noticeSeq++}`, text, at })),
+        ].slice(-MAX_NOTICES);
+      }
+    }
+    this.#patchRoom({ coHosting, stage, layout, faceDetection });
+  }
+  #noticeSeq = 0;
 
   /** The chat's hint for visitors, made once per room: a new template each render would re-render the chat. */
   get #chatHint(): TemplateResult {
@@ -196,6 +302,9 @@ export class TheiaRoomView extends LitElement {
       this.room = joined.room;
       this.participantRole = joined.role;
       this.messages = joined.messages.slice(-MAX_MESSAGES);
+      this.requests = joined.requests;
+      this.stageNotices = [];
+      this.#coHost.reset();
       this.phase = 'joined';
     } catch (err) {
       if (attempt !== this.#joinAttempt) return;

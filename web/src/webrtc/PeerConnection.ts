@@ -2,14 +2,16 @@
  * One RTCPeerConnection to a Kurento WebRtcEndpoint, negotiated through the signalling socket:
  * the browser makes the offer (`publishVideo`/`receiveVideo` → SDP answer), and ICE candidates
  * trickle both ways (RFC 8838) with `onIceCandidate` and the `iceCandidate` notification, tagged
- * with the endpoint kind. Remote candidates that arrive before the answer is applied are queued:
- * the server starts gathering before it answers.
+ * with the endpoint kind (`publish`, `receive`, or `receive:<userId>` for a stage member watched
+ * directly). Remote candidates that arrive before the answer is applied are queued: the server
+ * starts gathering before it answers. (The server's own class of this name is the KMS side of the
+ * same connection.)
  */
 import type { SignallingController } from '../controllers/SignallingController.js';
 import { ClientErrorCode, TheiaClientError } from '../errors.js';
 import type { EndpointKind } from '../protocol.js';
 
-export interface WebRtcConnectionOptions {
+export interface PeerConnectionOptions {
   signalling: SignallingController;
   endpoint: EndpointKind;
   /** STUN/TURN servers from the server's config. */
@@ -19,7 +21,7 @@ export interface WebRtcConnectionOptions {
 }
 
 /** A browser peer connection with its signalling; `close()` is idempotent. */
-export class WebRtcConnection {
+export class PeerConnection {
   readonly pc: RTCPeerConnection;
   readonly #signalling: SignallingController;
   readonly #endpoint: EndpointKind;
@@ -28,7 +30,7 @@ export class WebRtcConnection {
   #answered = false;
   #closed = false;
 
-  constructor({ signalling, endpoint, iceServers, onStateChange }: WebRtcConnectionOptions) {
+  constructor({ signalling, endpoint, iceServers, onStateChange }: PeerConnectionOptions) {
     this.#signalling = signalling;
     this.#endpoint = endpoint;
     this.pc = new RTCPeerConnection({ iceServers });
@@ -49,17 +51,21 @@ export class WebRtcConnection {
 
   /**
    * Makes the offer, sends it with `method`, applies the answer and the candidates that came early.
-   * Add the transceivers first.
+   * Add the transceivers first. `from`: with `receiveVideo`, the stage member to watch directly
+   * (the endpoint kind must then be `receive:<from>`); without it, the program.
    * @throws RpcError from the server (e.g. MediaError for an offer KMS rejects); TheiaClientError
    *   with ClientErrorCode.Aborted when closed meanwhile.
    */
-  async negotiate(method: 'publishVideo' | 'receiveVideo'): Promise<void> {
+  async negotiate(method: 'publishVideo' | 'receiveVideo', from?: string): Promise<void> {
     const offer = await this.pc.createOffer();
     this.#assertOpen();
     await this.pc.setLocalDescription(offer);
     this.#assertOpen();
     const sdpOffer = this.pc.localDescription?.sdp ?? offer.sdp ?? '';
-    const { sdpAnswer } = await this.#signalling.request(method, { sdpOffer });
+    const { sdpAnswer } =
+      method === 'receiveVideo' && from !== undefined
+        ? await this.#signalling.request(method, { sdpOffer, from })
+        : await this.#signalling.request(method, { sdpOffer });
     this.#assertOpen();
     await this.pc.setRemoteDescription({ type: 'answer', sdp: sdpAnswer });
     this.#assertOpen();
