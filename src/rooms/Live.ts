@@ -119,6 +119,11 @@ export class Live {
     this.media.addIceCandidate(this.#connectionId(p, endpoint), candidate);
   }
 
+  /** Releases connection `endpoint` of `p`, if it has one. */
+  disconnectOne(p: Participant, endpoint: EndpointKind): void {
+    if (this.#endpoints.get(p.id)?.delete(endpoint)) this.media.disconnect(`${p.id}:${endpoint}`);
+  }
+
   /** Releases every connection of `p` (it left the room, or the stage). */
   disconnect(p: Participant): void {
     for (const endpoint of this.#endpoints.get(p.id) ?? []) this.media.disconnect(`${p.id}:${endpoint}`);

@@ -444,6 +444,15 @@ export class Room extends EventEmitter<RoomEvents> {
     );
   }
 
+  /**
+   * Releases one of `p`'s receive-only connections (a guest no longer watching the program, a tile
+   * that failed); a no-op when it has none of that name.
+   */
+  stopReceiving(p: Participant, endpoint: Exclude<EndpointKind, 'publish'>): void {
+    this.#requireMember(p);
+    this.#live?.disconnectOne(p, endpoint);
+  }
+
   /** Passes a browser's ICE candidate to the media server (queued there until its endpoint exists). */
   addIceCandidate(p: Participant, endpoint: EndpointKind, candidate: IceCandidateInit): void {
     this.#requireMember(p);

@@ -361,6 +361,10 @@ export class SignallingServer {
         if (!peer.user) throw new UnauthenticatedError('Log in to chat.');
         return { message: await rooms.roomOf(peer).sendMessage(peer, text) };
       },
+      stopReceiving: (peer, { endpoint }) => {
+        rooms.roomOf(peer).stopReceiving(peer, endpoint);
+        return Promise.resolve({});
+      },
       setCoHosting: async (peer, { enabled }) => {
         await rooms.roomOf(peer).setCoHosting(peer, enabled);
         return {};

@@ -131,6 +131,7 @@ export interface RequestResults {
   receiveVideo: { sdpAnswer: string };
   onIceCandidate: Record<string, never>;
   sendMessage: { message: ChatMessage };
+  stopReceiving: Record<string, never>;
   setCoHosting: Record<string, never>;
   requestCoHost: Record<string, never>;
   cancelCoHostRequest: Record<string, never>;
@@ -154,6 +155,8 @@ export interface RequestParams {
   receiveVideo: { sdpOffer: string; from?: string };
   onIceCandidate: { endpoint: EndpointKind; candidate: IceCandidateInit };
   sendMessage: { text: string };
+  /** Releases one of the caller's receive-only connections (`receive` or `receive:<userId>`). */
+  stopReceiving: { endpoint: Exclude<EndpointKind, 'publish'> };
   setCoHosting: { enabled: boolean };
   requestCoHost: Record<string, never>;
   cancelCoHostRequest: Record<string, never>;

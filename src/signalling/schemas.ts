@@ -50,6 +50,9 @@ export const paramsSchemas = {
           .max(Limits.maxChatChars, `must be at most ${Limits.maxChatChars} characters`),
       ),
   }),
+  stopReceiving: z.object({
+    endpoint: z.union([z.literal('receive'), z.templateLiteral(['receive:', userId])]),
+  }),
   setCoHosting: z.object({ enabled: z.boolean() }),
   requestCoHost: empty,
   cancelCoHostRequest: empty,

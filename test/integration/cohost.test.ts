@@ -154,6 +154,14 @@ describe('co-hosting', () => {
       },
     };
     await settles('stage return: each sees the other', graph, pip);
+    // a guest's program connection, opened before and released with stopReceiving, is gone
+    await guest.ws.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
+    await settles('the guest also watches the program', graph, {
+      elements: { ...pip.elements, WebRtcEndpoint: 6 },
+      connections: { ...pip.connections, 'HubPort→WebRtcEndpoint': 2 },
+    });
+    await guest.ws.request('stopReceiving', { endpoint: 'receive' });
+    await settles('stopReceiving released it', graph, pip);
 
     await hostWs.request('setLayout', { layout: 'grid' });
     assert.equal((await viewer.next('stageChanged', (s) => s.layout === 'grid')).stage.length, 2);
