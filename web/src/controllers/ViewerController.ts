@@ -113,6 +113,13 @@ export class ViewerController implements ReactiveController {
   #close(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    if (this.#connection && !this.#connection.closed) {
+      // the server keeps the endpoint until told (e.g. a guest going on stage stops watching the program)
+      this.#options
+        .signalling()
+        ?.request('stopReceiving', { endpoint: 'receive' })
+        .catch(() => undefined); // the live or the socket may be gone already: nothing to release then
+    }
     this.#connection?.close();
     this.#connection = undefined;
     this.#stream = undefined;
