@@ -26,6 +26,7 @@ import type { Logger } from '../logger.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import { describeIssues } from '../signalling/schemas.js';
 import type { Store, UserRecord } from '../store/Store.js';
+import { securityHeaders } from './securityHeaders.js';
 
 /** `Latin and Cyrillic`; the catch-all `Other` reads as "another script". */
 const listScripts = (scripts: string[]): string =>
@@ -82,6 +83,9 @@ export interface HttpDeps {
 export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    securityHeaders({ publicUrl: config.publicUrl, indexHtml: path.join(config.webDir, 'index.html'), log }),
+  );
   // which X-Forwarded-For address is the client's (rate-limit keys): none unless TRUST_PROXY says
   app.set('trust proxy', config.trustProxy);
   if (config.trustProxy === true)

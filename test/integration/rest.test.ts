@@ -133,6 +133,8 @@ describe('REST API', () => {
       stage: [],
       layout: 'pip',
       faceDetection: false,
+      mpdUrl: null,
+      hlsUrl: null,
     });
     const info = await theia.api(`/api/rooms/${owner.roomId}`);
     assert.equal(info.body.webrtc, true);
