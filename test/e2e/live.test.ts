@@ -2,7 +2,8 @@
  * The web client end to end, as people would click it, in Chromium and in Firefox (see
  * `support/browsers.ts`): Debian's `chromium` through playwright-core and Debian's `firefox-esr`
  * through puppeteer-core (WebDriver BiDi), both with fake cameras; the real app on 127.0.0.1; and
- * the fake KMS — or the real KMS at KMS_URI. Videos are checked as a person sees them (frames
+ * the fake KMS with real media (`FakeKms.start({ media: true })`: werift forwards the host's RTP to
+ * each viewer) — or the real KMS at KMS_URI, unchanged. Videos are checked as a person sees them (frames
  * advancing, no reset while the page re-renders: `support/playback.ts`), in both browsers and
  * across them (a Firefox viewer of a Chromium host, a Chromium viewer of a Firefox host).
  *
@@ -31,12 +32,6 @@ const REAL_KMS_URI = process.env.KMS_URI;
 const SCREENSHOTS = process.env.THEIA_E2E_SCREENSHOTS;
 const SOAK = process.env.THEIA_E2E_SOAK === '1';
 const PASSWORD = 'password123';
-/**
- * Whether a viewer receives media: always from a real KMS; from the fake once it forwards media
- * (issue 5). Without it the viewer checks stop at "Connecting…", and only the host's preview (the
- * local camera) is checked for playback.
- */
-const VIEWER_MEDIA = REAL_KMS_URI !== undefined;
 
 /** Host and viewer browsers of the main scenario: each browser on its own, and across. */
 const PAIRS: Array<[host: BrowserName, viewer: BrowserName]> = [
@@ -62,7 +57,8 @@ before(async () => {
 
 /** The fake KMS (unless KMS_URI is set) and the app on it, with a fresh data directory. */
 async function startApp(): Promise<void> {
-  kms = REAL_KMS_URI ? undefined : await FakeKms.start();
+  // the fake forwards real media (werift), so viewers really decode frames as with a real KMS
+  kms = REAL_KMS_URI ? undefined : await FakeKms.start({ media: true });
   dataDir = await mkdtemp(path.join(tmpdir(), 'theia-e2e-'));
   instanceId = `e2e-${randomUUID().slice(0, 8)}`;
   app = await App.create(
@@ -164,16 +160,6 @@ async function kmsObjects(): Promise<unknown[]> {
   }
 }
 
-/**
- * For a fake KMS that carries no media: the viewer's video is there but the page does not pretend it
- * plays ("Connecting…", or "Not connected" once the browser gives up on ICE — Firefox does so in
- * seconds, Chromium after half a minute).
- */
-async function expectNoPlayback(viewer: E2ePage): Promise<void> {
-  await viewer.waitFor('viewer-video', { state: 'attached' });
-  assert.match(await viewer.text('viewer-state'), /^(Connecting…|Not connected)$/);
-}
-
 /** Signs up a host in `browser`, opens their room and waits for the camera preview. */
 async function openHostRoom(open: OpenPage, browser: BrowserName, name: string): Promise<E2ePage> {
   const host = await open(browser);
@@ -250,22 +236,18 @@ for (const [hostBrowser, viewerBrowser] of PAIRS) {
           await a.waitForText('room-viewers', '2 viewers');
         };
 
-        if (VIEWER_MEDIA) {
-          const watched = await expectPlayback(b, 'viewer-video', { meanwhile });
-          t.diagnostic(figuresText(`viewer of a ${hostBrowser} host`, watched));
-          const [sending] = await a.evaluate<RtcVideoStats[]>(inPage('rtcStats'));
-          t.diagnostic(`host (${hostBrowser}) sends ${JSON.stringify(sending?.outbound)}`);
-          await b.waitForText('viewer-state', 'Playing');
-        } else {
-          await expectNoPlayback(b);
-          await meanwhile();
-          await expectNoPlayback(b);
+        const watched = await expectPlayback(b, 'viewer-video', { meanwhile });
+        t.diagnostic(figuresText(`viewer of a ${hostBrowser} host`, watched));
+        const [sending] = await a.evaluate<RtcVideoStats[]>(inPage('rtcStats'));
+        t.diagnostic(`host (${hostBrowser}) sends ${JSON.stringify(sending?.outbound)}`);
+        await b.waitForText('viewer-state', 'Playing');
+        if (kms) {
           assert.ok(
-            kms!.objects('WebRtcEndpoint').length >= 3,
+            kms.objects('WebRtcEndpoint').length >= 3,
             'the host, B and C each have a WebRtcEndpoint',
           );
           assert.ok(
-            kms!.calls({ method: 'invoke', operation: 'addIceCandidate' }).length >= 3,
+            kms.calls({ method: 'invoke', operation: 'addIceCandidate' }).length >= 3,
             "the browsers' ICE candidates trickle through to KMS",
           );
         }
@@ -299,13 +281,9 @@ for (const browser of ['chromium', 'firefox'] as const) {
       for (let round = 1; round <= 2; round++) {
         await a.click('go-live');
         await a.waitForText('live-state', 'Live');
-        if (VIEWER_MEDIA) {
-          const watched = await expectPlayback(b, 'viewer-video', { windowMs: 2_000 });
-          t.diagnostic(figuresText(`viewer, live ${round}`, watched));
-          await b.waitForText('viewer-state', 'Playing');
-        } else {
-          await expectNoPlayback(b);
-        }
+        const watched = await expectPlayback(b, 'viewer-video', { windowMs: 2_000 });
+        t.diagnostic(figuresText(`viewer, live ${round}`, watched));
+        await b.waitForText('viewer-state', 'Playing');
         if (round === 1) {
           await a.click('stop-live');
           await b.waitForText('viewer-state', 'Waiting for the host…');
@@ -342,9 +320,7 @@ for (const browser of ['chromium', 'firefox'] as const) {
 test(
   'viewers in Chromium and Firefox watch a live for a minute while chat and viewer counts keep changing',
   {
-    skip: !SOAK
-      ? 'set THEIA_E2E_SOAK=1 to run (a minute long)'
-      : !VIEWER_MEDIA && 'no media reaches viewers from this KMS',
+    skip: !SOAK && 'set THEIA_E2E_SOAK=1 to run (a minute long)',
     timeout: 180_000,
   },
   async (t) => {
