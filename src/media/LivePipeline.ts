@@ -25,7 +25,7 @@ import type { KmsObject } from './KmsObject.js';
 import { Mixer } from './Mixer.js';
 import type { MixLimits } from './mixLayout.js';
 import { ProgramSwitch } from './ProgramSwitch.js';
-import { StageFeed } from './StageFeed.js';
+import { StageFeed, type FeedSource } from './StageFeed.js';
 import { WebRtcConnection } from './WebRtcConnection.js';
 
 type Events = { [E in keyof LiveMediaEvents]: Parameters<LiveMediaEvents[E]> } & { '@close': [] };
@@ -155,7 +155,42 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
       this.#assertOpen();
       if (this.#connections.get(connectionId) !== conn)
         throw new InvalidStateError('A newer offer replaced this one.');
-      const feed = new StageFeed(this.#kms, this.#pipeline, feedId, conn, this.#outOf(feedId), this.#log);
+      const source = {
+        key: connectionId,
+        element: conn.endpoint!,
+        close: (release: boolean) => conn.close(release),
+      };
+      await this.#putOnAir(feedId, source);
+      return answer;
+    } catch (err) {
+      this.#drop(connectionId, conn);
+      throw err;
+    }
+  }
+
+  async addRtpFeed(feedId: string, sdpOffer: string): Promise<string> {
+    this.#assertOpen();
+    const endpoint = await RtpEndpoint.create(this.#kms, this.#pipeline);
+    try {
+      const answer = await endpoint.processOffer(sdpOffer);
+      this.#assertOpen();
+      const source = {
+        key: `rtp:${feedId}`,
+        element: endpoint,
+        close: (release: boolean) => (release ? endpoint.release() : undefined),
+      };
+      await this.#putOnAir(feedId, source);
+      return answer;
+    } catch (err) {
+      endpoint.release();
+      throw err;
+    }
+  }
+
+  /** Makes `source` feed `feedId` (filtered when face detection is on) and updates the program. */
+  async #putOnAir(feedId: string, source: FeedSource): Promise<void> {
+    const feed = new StageFeed(this.#kms, this.#pipeline, feedId, source, this.#outOf(feedId), this.#log);
+    try {
       // filtered from its first frame on, when face detection is on
       if (this.#faceOverlay) await feed.setFaceOverlay(this.#options.faceOverlay());
       this.#assertOpen();
@@ -164,15 +199,10 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
       await feed.goOnAir();
       await this.#reconcile();
       if (previous && previous !== feed) this.#closeFeed(previous);
-      this.#log.info({ feedId, connectionId }, 'feed on air');
-      return answer;
+      this.#log.info({ feedId, source: source.key }, 'feed on air');
     } catch (err) {
-      const current = this.#feeds.get(feedId);
-      if (current?.connection === conn) {
-        this.#feeds.delete(feedId);
-        current.close();
-      }
-      this.#drop(connectionId, conn);
+      if (this.#feeds.get(feedId) === feed) this.#feeds.delete(feedId);
+      feed.close(false); // the caller releases the endpoint
       throw err;
     }
   }
@@ -217,7 +247,7 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
 
   disconnect(connectionId: string): void {
     for (const feed of this.#feeds.values()) {
-      if (feed.connection.key === connectionId) {
+      if (feed.source.key === connectionId) {
         this.removeFeed(feed.feedId).catch((err: unknown) =>
           this.#log.warn({ err, feedId: feed.feedId }, 'removing a feed failed'),
         );
@@ -304,8 +334,8 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
 
   #closeFeed(feed: StageFeed): void {
     feed.close();
-    if (this.#connections.get(feed.connection.key) === feed.connection)
-      this.#connections.delete(feed.connection.key);
+    const conn = this.#connections.get(feed.source.key);
+    if (conn?.endpoint === feed.source.element) this.#connections.delete(feed.source.key);
   }
 
   #drop(connectionId: string, conn: WebRtcConnection): void {

@@ -1,5 +1,6 @@
 /**
- * A stage member's contribution: the WebRtcEndpoint its browser publishes into, and, while face
+ * A stage member's contribution: the endpoint its media enters KMS through (a browser's
+ * WebRtcEndpoint, or an RtpEndpoint fed by the RTMP bridge or a PC client), and, while face
  * detection is on, a FaceOverlayFilter behind it. `output` is what everything downstream (the
  * program, mixer ports, other stage members) is connected from; when it changes, the feed's switch
  * moves every sink to the new output (no sink renegotiates).
@@ -11,12 +12,21 @@ import type { MediaElement } from './elements/MediaElement.js';
 import type { KmsConnection } from './KmsConnection.js';
 import type { KmsObject } from './KmsObject.js';
 import type { ProgramSwitch } from './ProgramSwitch.js';
-import type { WebRtcConnection } from './WebRtcConnection.js';
+
+/** Where a feed's media enters KMS, and how to let go of it. */
+export interface FeedSource {
+  /** The connection id (a browser connection's, or `rtp:<feedId>`). */
+  readonly key: string;
+  /** The endpoint media arrives at, negotiated already. */
+  readonly element: MediaElement;
+  /** Stops the source; releases the endpoint unless `release` is false (the pipeline goes with it). */
+  close(release: boolean): void;
+}
 
 export class StageFeed {
   readonly feedId: string;
-  /** The negotiated browser connection this feed comes from. */
-  readonly connection: WebRtcConnection;
+  /** Where the feed comes from. */
+  readonly source: FeedSource;
   readonly #kms: KmsConnection;
   readonly #pipeline: KmsObject;
   readonly #out: ProgramSwitch;
@@ -25,7 +35,7 @@ export class StageFeed {
   #closed = false;
 
   /**
-   * @param connection negotiated already (its endpoint exists)
+   * @param source negotiated already
    * @param out the switch of everything this feed feeds; it outlives the feed (a member who
    *   publishes again gets a new StageFeed on the same switch)
    */
@@ -33,15 +43,14 @@ export class StageFeed {
     kms: KmsConnection,
     pipeline: KmsObject,
     feedId: string,
-    connection: WebRtcConnection,
+    source: FeedSource,
     out: ProgramSwitch,
     log: Logger,
   ) {
-    if (!connection.endpoint) throw new TypeError('StageFeed needs a negotiated connection');
     this.#kms = kms;
     this.#pipeline = pipeline;
     this.feedId = feedId;
-    this.connection = connection;
+    this.source = source;
     this.#out = out;
     this.#log = log.child({ feedId });
   }
@@ -57,7 +66,7 @@ export class StageFeed {
 
   /** The element downstream sinks are connected from: the filter when there is one, else the endpoint. */
   get output(): MediaElement {
-    return this.#filter ?? this.connection.endpoint!;
+    return this.#filter ?? this.source.element;
   }
 
   /** Connects every sink of the feed's switch to this feed's output. */
@@ -72,7 +81,7 @@ export class StageFeed {
    */
   async setFaceOverlay(overlay: FaceOverlay | undefined): Promise<void> {
     if (this.#closed) return;
-    const endpoint = this.connection.endpoint!;
+    const endpoint = this.source.element;
     if (overlay && !this.#filter) {
       const filter = await FaceOverlayFilter.create(this.#kms, this.#pipeline);
       try {
@@ -107,6 +116,6 @@ export class StageFeed {
     this.#closed = true;
     if (release) this.#filter?.release();
     this.#filter = undefined;
-    this.connection.close(release);
+    this.source.close(release);
   }
 }

@@ -38,6 +38,13 @@ export interface LiveMedia {
     sdpOffer: string,
     onCandidate: CandidateListener,
   ): Promise<string>;
+  /**
+   * Makes plain RTP described by `sdpOffer` (the RTMP bridge's ffmpeg, a PC client) the
+   * contribution `feedId`; returns the media server's SDP answer (the ports to send to). A
+   * previous feed of the same id is replaced.
+   * @throws like addFeed (40201 for an SDP KMS cannot parse).
+   */
+  addRtpFeed(feedId: string, sdpOffer: string): Promise<string>;
   /** Releases feed `feedId` (and its connection); the program goes on without it. */
   removeFeed(feedId: string): Promise<void>;
   /**

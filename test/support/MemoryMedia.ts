@@ -53,6 +53,12 @@ export class MemoryLive extends EventEmitter<Events> implements LiveMedia {
     return Promise.resolve(`v=0\r\na=answer-for:${connectionId}\r\n`);
   }
 
+  addRtpFeed(feedId: string, sdpOffer: string): Promise<string> {
+    this.#check(sdpOffer);
+    this.feeds.set(feedId, `rtp:${feedId}`);
+    return Promise.resolve(`v=0\r\na=answer-for:rtp:${feedId}\r\n`);
+  }
+
   removeFeed(feedId: string): Promise<void> {
     const connectionId = this.feeds.get(feedId);
     this.feeds.delete(feedId);
