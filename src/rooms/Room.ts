@@ -206,6 +206,11 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const p of this.#participants.values()) p.notify(method, params);
   }
 
+  /** Tells everyone in the room (for changes made outside it, e.g. a rename over REST). */
+  tell<M extends NotificationMethod>(method: M, params: NotificationParams[M]): void {
+    this.#broadcast(method, params);
+  }
+
   /** Tells every window of the room's owner. */
   #notifyHosts<M extends NotificationMethod>(method: M, params: NotificationParams[M]): void {
     for (const p of this.#participants.values()) if (this.#roleOf(p) === 'host') p.notify(method, params);

@@ -4,7 +4,7 @@
  * to the room it is in. A participant is in at most one room.
  */
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { InvalidStateError, NotFoundError } from '../errors.js';
+import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChatMessage, CoHostRequest, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
 import type { Store } from '../store/Store.js';
@@ -135,6 +135,21 @@ export class RoomManager {
     if (!room) return;
     this.#roomOf.delete(p.id);
     await room.leave(p);
+  }
+
+  /**
+   * Renames room `roomId` for its owner `userId`; everyone in the room gets `roomUpdated`.
+   * @returns the room's new summary
+   * @throws NotFoundError for an unknown room; ForbiddenError for anyone but the owner.
+   */
+  async rename(roomId: string, userId: string, title: string): Promise<RoomSummary> {
+    const record = this.#store.roomById(roomId);
+    if (!record) throw new NotFoundError(`There is no room ${roomId}.`);
+    if (record.ownerId !== userId) throw new ForbiddenError('Only the owner of this room can change it.');
+    await this.#store.updateRoom(roomId, { title });
+    const room = this.summary(roomId);
+    this.#rooms.get(roomId)?.tell('roomUpdated', { room });
+    return room;
   }
 
   /** Stops the live of room `roomId` for its owner `userId` (REST). */

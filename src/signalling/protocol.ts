@@ -187,6 +187,8 @@ export interface NotificationParams {
    * anonymous and has left its room (a host's live ended); join again to keep watching.
    */
   sessionEnded: { reason: SessionEndReason };
+  /** The room's title changed (to everyone in the room). */
+  roomUpdated: { room: RoomSummary };
   /** The live's DASH/HLS became available, or stopped being so (to everyone in the room). */
   egressChanged: EgressState & { roomId: string };
   /** The stage, its layout or the co-hosting switch changed (to everyone in the room). */

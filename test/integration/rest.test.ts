@@ -154,6 +154,9 @@ describe('REST API', () => {
       (await theia.api(path, { method: 'PATCH', body: { owner: 'me' }, token: owner.token })).status,
       400,
     );
+    // people in the room learn the new title from the room, not from the store behind its back
+    const member = await theia.connect();
+    await member.request('joinRoom', { roomId: owner.roomId });
     const renamed = await theia.api(path, {
       method: 'PATCH',
       body: { title: '  Dave live  ' },
@@ -161,6 +164,15 @@ describe('REST API', () => {
     });
     assert.equal(renamed.status, 200);
     assert.equal(renamed.body.room.title, 'Dave live');
+    assert.equal((await member.next('roomUpdated')).room.title, 'Dave live');
+  });
+
+  test('the face-overlay image is served for KMS to fetch', async () => {
+    const res = await fetch(theia.url + '/media/face-overlay.png');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/png');
+    const png = Buffer.from(await res.arrayBuffer());
+    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
   });
 
   test('the web client is served, with client-side routes falling back to index.html', async (t) => {

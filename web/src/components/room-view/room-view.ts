@@ -90,6 +90,7 @@ export class TheiaRoomView extends LitElement {
         this.endNotice = endReasonText(reason);
       }),
       s.on('viewerCountChanged', ({ viewers }) => this.#patchRoom({ viewers })),
+      s.on('roomUpdated', ({ room }) => this.#patchRoom({ title: room.title })),
       s.on('stageChanged', (stage) => this.#onStageChanged(stage)),
       s.on('messageReceived', ({ message }) => this.#addMessage(message)),
       s.on('roomClosed', ({ reason }) => {
