@@ -375,6 +375,9 @@ const FIREFOX_PREFS = {
   'media.peerconnection.ice.loopback': true,
 };
 
+/** How long one WebDriver BiDi command may take (a waitForFunction is one command). */
+const FIREFOX_PROTOCOL_TIMEOUT_MS = 45_000;
+
 /** How long Firefox gets to exit before it is killed. */
 const FIREFOX_CLOSE_TIMEOUT_MS = 10_000;
 
@@ -395,6 +398,9 @@ class FirefoxBrowser implements E2eBrowser {
       headless: true,
       defaultViewport: VIEWPORT,
       extraPrefsFirefox: FIREFOX_PREFS,
+      // a page that spins (as the viewer did before 20691d7) must fail its test, not stall it for
+      // puppeteer's default 180 s per call; longer than any wait (DEFAULT_TIMEOUT_MS, media 20 s)
+      protocolTimeout: FIREFOX_PROTOCOL_TIMEOUT_MS,
     });
     return new FirefoxBrowser(browser);
   }
