@@ -1,13 +1,21 @@
 /**
  * A fake Kurento Media Server 7.3 for tests: a real WebSocket server (`ws://HOST:PORT/kurento`)
  * speaking KMS's JSON-RPC 2.0 protocol, so that the unmodified `kurento-client` 7.3.0 talks to it
- * and `/work/shared/kms-protocol/conformance.mjs` scores 115/115 against it.
+ * and `/work/shared/kms-protocol/conformance.mjs` scores 115/115 against it on the first recording
+ * and 323/323 on `real-kms-mixers.jsonl` (as a real KMS does), with and without media.
  *
  * Where the protocol facts come from:
  * - `/work/shared/kms-protocol/real-kms-scenario.jsonl` — 305 frames between kurento-client 7.3.0 and
  *   a real KMS 7.3.1 (result/error shapes, ids, events, SDPs); see `fakeKms/MediaServer.ts`,
  *   `fakeKms/MediaGraph.ts` and `fakeKms/sdpNegotiation.ts` for the details each one mirrors.
  * - The kmd interface definitions (`fakeKms/KmdModel.ts`) for classes, operations, params, events.
+ * - `/work/shared/kms-protocol/real-kms-mixers.jsonl` — a second recording (KMS 7.3.0): hubs and
+ *   HubPorts, switching and the unlinking stale disconnect (`fakeKms/MediaGraph.ts`), AlphaBlending
+ *   and FaceOverlayFilter errors, jsoncpp's parameter conversions (`fakeKms/KmdModel.ts`),
+ *   requestKeyframe, getUsedCpu(0) (`fakeKms/MediaServer.ts`).
+ * - A crash no recording shows (README, scenario 2): `AlphaBlending.setMaster` with the id of an
+ *   object that is not one of its HubPorts kills a real KMS. The fake answers error
+ *   {@link WOULD_CRASH_CODE} and lists the call in {@link FakeKms.crashingCalls}.
  * - KMS's transport (`ServerMethods::process`): a connection remembers the `sessionId` of the last
  *   result it carried and injects it into later requests that lack one; events of a session go to
  *   the connection that last used it; responses are cached per (sessionId, request id) for 20 s so a
@@ -31,8 +39,11 @@
  *   header extensions per leg; keyframe requests (PLI/FIR) of a sink go to its source, and each
  *   new link (a late viewer, a switch to another source) asks the source for a keyframe at once.
  *   Filters and PassThrough let media through unchanged.
- * - It does NOT mix (Composite / AlphaBlending hub ports carry nothing), filter (FaceOverlayFilter
- *   draws nothing), transcode (a sink that did not negotiate the source's codec gets nothing:
+ * - Hubs forward, they do not mix: every HubPort of a hub puts out the media of ONE input, its feed
+ *   (AlphaBlending: the input of its master port; Composite: the first input connected), moving to
+ *   the next input when that one goes (`fakeKms/HubRelay.ts`, {@link FakeKms.hubFeed}).
+ * - It does NOT mix (no grid, no picture-in-picture, no mixed audio, no mix frame size), filter
+ *   (FaceOverlayFilter draws nothing and fetches no image), transcode (a sink that did not negotiate the source's codec gets nothing:
  *   `rtpStats().dropped` counts it; choose codecs with `media: { videoCodecs }`), record, play
  *   URIs, simulcast, or answer `getStats` with real numbers. Opus, VP8 and H.264 (packetization
  *   mode 1) only. Every werift peer and socket is closed on release and {@link FakeKms.stop}.
@@ -48,7 +59,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 
 import { JSONRPC_ERROR_CODES, KmsError, type JsonRpcErrorObject } from './fakeKms/KmsError.js';
 import type { EventNotification } from './fakeKms/MediaGraph.js';
-import { MediaServer, SERVER_MANAGER_ID } from './fakeKms/MediaServer.js';
+import { type CrashingCall, MediaServer, SERVER_MANAGER_ID } from './fakeKms/MediaServer.js';
 import type { RtpStats } from './fakeKms/mediaPort.js';
 import { randomFingerprint } from './fakeKms/sdpNegotiation.js';
 import type { VideoCodecName } from './fakeKms/WebRtcPeer.js';
@@ -93,6 +104,22 @@ export interface RequestMatch {
 export interface RecordedCall {
   method: string;
   params: unknown;
+}
+
+export type { CrashingCall } from './fakeKms/MediaServer.js';
+export { WOULD_CRASH_CODE, WOULD_CRASH_TYPE } from './fakeKms/KmsError.js';
+
+/** A connection as {@link FakeKms.connections} lists it. */
+export interface FakeConnection {
+  source: string;
+  sink: string;
+  mediaType?: string;
+  /**
+   * Present (true) when `oldSource.disconnect(sink)` after a switch unlinked the sink: the source
+   * still lists this connection but nothing crosses it, and the sink never gets media again
+   * (`/work/shared/kms-protocol/README.md`, scenario 2). A correct app never makes one.
+   */
+  unlinked?: true;
 }
 
 interface Connection {
@@ -152,6 +179,7 @@ export class FakeKms {
   private readonly sessionConns = new Map<string, Connection>();
   private server: MediaServer;
   private readonly log: RecordedCall[] = [];
+  private readonly crashes: CrashingCall[] = [];
   private readonly failures: Array<{ match: RequestMatch; error: JsonRpcErrorObject }> = [];
   private delays: Array<{ ms: number; match?: RequestMatch }> = [];
   private hung = false;
@@ -212,9 +240,83 @@ export class FakeKms {
       }));
   }
 
-  /** Connections currently modelled, one per media type (AUDIO / DATA / VIDEO). */
-  connections(): Array<{ source: string; sink: string; mediaType?: string }> {
-    return this.server.graph.connections.map((c) => ({ source: c.source, sink: c.sink, mediaType: c.type }));
+  /**
+   * Connections currently modelled, one per media type (AUDIO / DATA / VIDEO), in the order they
+   * were made: endpoint → HubPort, HubPort → endpoint, filter links… (hubs themselves are never
+   * connected: they are MediaObjects, their HubPorts are the elements). `unlinked` ones are listed
+   * with the flag (see {@link FakeConnection}).
+   */
+  connections(): FakeConnection[] {
+    return this.server.graph.connections.map((c) => ({
+      source: c.source,
+      sink: c.sink,
+      mediaType: c.type,
+      ...(c.unlinked ? { unlinked: true as const } : {}),
+    }));
+  }
+
+  /**
+   * Calls that would have crashed a real KMS 7.3 (SIGSEGV, every pipeline gone) and that the fake
+   * answered with error {@link WOULD_CRASH_CODE} instead, oldest first: today `AlphaBlending.setMaster`
+   * / `setPortProperties` given the id of an existing object that is not a HubPort of that
+   * AlphaBlending. Kept across {@link restart}. A correct app leaves it empty.
+   */
+  get crashingCalls(): readonly CrashingCall[] {
+    return this.crashes;
+  }
+
+  /** Sinks unlinked by a stale disconnect (see {@link FakeConnection.unlinked}); a correct app leaves it empty. */
+  unlinkedSinks(): string[] {
+    return [...this.server.graph.unlinkedSinks];
+  }
+
+  /**
+   * An AlphaBlending's layout as set by `setMaster` / `setPortProperties` (port ids, zOrder, relative
+   * x/y/width/height), or undefined for an unknown id or before any call.
+   */
+  alphaBlendingLayout(hubId: string):
+    | {
+        master?: { port: string; zOrder: number };
+        ports: Record<
+          string,
+          {
+            relativeX: number;
+            relativeY: number;
+            zOrder: number;
+            relativeWidth: number;
+            relativeHeight: number;
+          }
+        >;
+      }
+    | undefined {
+    const layout = this.server.graph.objects.get(hubId)?.layout;
+    if (!layout) return undefined;
+    return {
+      ...(layout.master ? { master: { ...layout.master } } : {}),
+      ports: Object.fromEntries([...layout.ports].map(([id, p]) => [id, { ...p }])),
+    };
+  }
+
+  /** A FaceOverlayFilter's image as last set (`setOverlayedImage`), or undefined (none, unset, unknown id). */
+  overlayedImage(filterId: string):
+    | {
+        uri: string;
+        offsetXPercent: number;
+        offsetYPercent: number;
+        widthPercent: number;
+        heightPercent: number;
+      }
+    | undefined {
+    const overlay = this.server.graph.objects.get(filterId)?.overlay;
+    return overlay ? { ...overlay } : undefined;
+  }
+
+  /**
+   * The HubPort whose input a hub forwards out of all its ports for `mediaType` (the fake does not
+   * mix: AlphaBlending → its master port's input, else the first input connected), or undefined.
+   */
+  hubFeed(hubId: string, mediaType: 'AUDIO' | 'VIDEO' = 'VIDEO'): string | undefined {
+    return this.server.hubFeed(hubId, mediaType);
   }
 
   /**
@@ -328,8 +430,10 @@ export class FakeKms {
   // --- internals --------------------------------------------------------------------------------
 
   private newServer(): MediaServer {
-    return new MediaServer({ ...this.opts, fingerprint: randomFingerprint() }, (sessionId, n) =>
-      this.deliver(sessionId, n),
+    return new MediaServer(
+      { ...this.opts, fingerprint: randomFingerprint() },
+      (sessionId, n) => this.deliver(sessionId, n),
+      (call) => this.crashes.push(call),
     );
   }
 

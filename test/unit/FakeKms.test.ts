@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 import { WebSocket } from 'ws';
 
-import { FakeKms } from '../support/FakeKms.js';
+import { FakeKms, WOULD_CRASH_CODE, WOULD_CRASH_TYPE } from '../support/FakeKms.js';
 import { KmdModel } from '../support/fakeKms/KmdModel.js';
 import { chromeCandidate, chromeOffer, chromeRecvOnlyOffer, ffmpegRtpOffer } from '../support/sdp.js';
 
@@ -351,6 +352,224 @@ describe('FakeKms with the real kurento-client', () => {
     dispose(client);
   });
 
+  test('AlphaBlending setMaster / setPortProperties answer the errors of the recorded real KMS (mixers 154–165)', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const alpha = await call<Remote>(pipeline, 'create', 'AlphaBlending');
+    const master = await call<Remote>(alpha, 'createHubPort');
+    const pip = await call<Remote>(alpha, 'createHubPort');
+    assert.equal(await call(alpha, 'setMaster', master.id, 1), null);
+    assert.equal(await call(alpha, 'setPortProperties', 0.7, 0.7, 2, 0.28, 0.28, pip.id), null);
+    assert.deepEqual(kms.alphaBlendingLayout(alpha.id), {
+      master: { port: master.id, zOrder: 1 },
+      ports: {
+        [pip.id]: { relativeX: 0.7, relativeY: 0.7, zOrder: 2, relativeWidth: 0.28, relativeHeight: 0.28 },
+      },
+    });
+    const unknown = await callError(alpha, 'setMaster', 'no-such-port', 1);
+    assert.deepEqual([unknown.code, unknown.message], [40101, "Object 'no-such-port' not found"]);
+    // zOrder 1.5 and -1, relative values out of [0, 1]: accepted (jsoncpp converts 1.5 to an int).
+    assert.equal(await call(alpha, 'setMaster', master.id, 1.5), null);
+    assert.equal(await call(alpha, 'setMaster', master.id, -1), null);
+    assert.equal(await call(alpha, 'setPortProperties', 2, -1, 2, 5, 5, pip.id), null);
+    // kurento-client checks types itself, so the malformed values go out on a raw socket.
+    const c = await rawClient(kms.url);
+    const invoke = (operation: string, operationParams: Record<string, unknown>) =>
+      c.send('invoke', { object: alpha.id, operation, operationParams });
+    const zString = await invoke('setMaster', { source: master.id, zOrder: 'top' });
+    assert.deepEqual(zString.error, {
+      code: 40001,
+      data: { type: 'MARSHALL_ERROR' },
+      message: "'zOrder' parameter should be a integer",
+    });
+    const zMissing = await invoke('setMaster', { source: master.id });
+    assert.equal(zMissing.error?.message, "'zOrder' parameter should be a integer");
+    const xString = await invoke('setPortProperties', {
+      relativeX: 'x',
+      relativeY: 0.5,
+      zOrder: 1,
+      relativeWidth: 0.5,
+      relativeHeight: 0.5,
+      port: pip.id,
+    });
+    assert.deepEqual(xString.error, {
+      code: 40001,
+      data: { type: 'MARSHALL_ERROR' },
+      message: "'relativeX' parameter should be a double",
+    });
+    assert.deepEqual(kms.crashingCalls, []);
+    c.close();
+    dispose(client);
+  });
+
+  test('setMaster with anything but a HubPort of that AlphaBlending would crash a real KMS: error 49999, kms.crashingCalls', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const alpha = await call<Remote>(pipeline, 'create', 'AlphaBlending');
+    const composite = await call<Remote>(pipeline, 'create', 'Composite');
+    const foreignPort = await call<Remote>(composite, 'createHubPort');
+    const endpoint = await call<Remote>(pipeline, 'create', 'WebRtcEndpoint');
+    for (const id of [foreignPort.id, endpoint.id]) {
+      const err = await callError(alpha, 'setMaster', id, 1);
+      assert.equal(err.code, WOULD_CRASH_CODE);
+      assert.equal(err.data?.type, WOULD_CRASH_TYPE);
+      assert.match(err.message, /real KMS 7\.3 would have crashed/);
+    }
+    const err = await callError(alpha, 'setPortProperties', 0.7, 0.7, 2, 0.28, 0.28, foreignPort.id);
+    assert.equal(err.code, WOULD_CRASH_CODE);
+    assert.deepEqual(
+      kms.crashingCalls.map((c) => [c.object, c.operation, c.params.source ?? c.params.port]),
+      [
+        [alpha.id, 'setMaster', foreignPort.id],
+        [alpha.id, 'setMaster', endpoint.id],
+        [alpha.id, 'setPortProperties', foreignPort.id],
+      ],
+    );
+    assert.equal(kms.alphaBlendingLayout(alpha.id), undefined);
+    dispose(client);
+  });
+
+  test('hubs: ports are children of their hub, the pipeline lists the hub only; a hub is no MediaElement', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const composite = await call<Remote>(pipeline, 'create', 'Composite', {
+      width: 1280,
+      height: 720,
+      framerate: 30,
+    });
+    const a = await call<Remote>(composite, 'createHubPort');
+    const b = await call<Remote>(composite, 'createHubPort');
+    assert.match(a.id, new RegExp(`^${composite.id}/[0-9a-f-]{36}_kurento\\.HubPort$`));
+    // kurento-client turns the ids getChildren answers into MediaObjects.
+    const children = async (o: Remote): Promise<string[]> =>
+      (await call<Remote[]>(o, 'getChildren')).map((x) => x.id).sort();
+    assert.deepEqual(await children(composite), [a.id, b.id].sort());
+    assert.deepEqual(await children(pipeline), [composite.id]);
+    assert.deepEqual(
+      kms
+        .objects('HubPort')
+        .map((o) => o.id)
+        .sort(),
+      [a.id, b.id].sort(),
+    );
+    const c = await rawClient(kms.url);
+    const res = await c.send('invoke', {
+      object: composite.id,
+      operation: 'getSinkConnections',
+    });
+    assert.equal(res.error?.code, 40105);
+    c.close();
+    await call(b, 'release');
+    assert.deepEqual(await children(composite), [a.id]);
+    await call(composite, 'release');
+    assert.deepEqual(kms.objects(), [{ id: pipeline.id, type: 'MediaPipeline' }]);
+    dispose(client);
+  });
+
+  test('switching: oldSource.disconnect(sink) after newSource.connect(sink) unlinks the sink (mixers 128–134, 263)', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const composite = await call<Remote>(pipeline, 'create', 'Composite');
+    const out = await call<Remote>(composite, 'createHubPort');
+    const pub = await call<Remote>(pipeline, 'create', 'WebRtcEndpoint');
+    const viewer = await call<Remote>(pipeline, 'create', 'WebRtcEndpoint');
+    await call(out, 'connect', viewer);
+    await call(pub, 'connect', viewer); // the switch: out no longer lists the viewer
+    assert.deepEqual(await call(out, 'getSinkConnections'), []);
+    assert.equal(await call(viewer, 'requestKeyframe'), null); // a subscriber: accepted
+    await call(out, 'disconnect', viewer); // stale: unlinks the viewer
+    assert.deepEqual(await call(viewer, 'getSourceConnections'), []);
+    const pubSinks = await call<Array<{ sink: string }>>(pub, 'getSinkConnections');
+    assert.deepEqual(
+      pubSinks.map((c) => c.sink),
+      [viewer.id, viewer.id, viewer.id],
+    );
+    assert.deepEqual(kms.unlinkedSinks(), [viewer.id]);
+    assert.ok(kms.connections().every((c) => c.unlinked === true && c.source === pub.id));
+    const err = await callError(viewer, 'requestKeyframe');
+    assert.equal(err.code, 40111);
+    await call(pub, 'disconnect', viewer); // still listed by pub, as recorded (182, 263)
+    assert.equal((await call<unknown[]>(pub, 'getSinkConnections')).length, 3);
+    await call(viewer, 'release');
+    assert.deepEqual(kms.connections(), []);
+    assert.deepEqual(kms.unlinkedSinks(), []);
+    dispose(client);
+  });
+
+  test('a clean switch (connect alone, or disconnect the current source first) unlinks nothing', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const [a, b, viewer] = await Promise.all(
+      [0, 1, 2].map(() => call<Remote>(pipeline, 'create', 'WebRtcEndpoint')),
+    );
+    assert.ok(a && b && viewer);
+    await call(a, 'connect', viewer);
+    await call(b, 'connect', viewer);
+    await call(b, 'disconnect', viewer);
+    await call(a, 'connect', viewer);
+    const sources = await call<Array<{ source: string }>>(viewer, 'getSourceConnections');
+    assert.deepEqual(
+      sources.map((c) => c.source),
+      [a.id, a.id, a.id],
+    );
+    assert.deepEqual(kms.unlinkedSinks(), []);
+    dispose(client);
+  });
+
+  test('requestKeyframe is 40111 unless a source feeds the endpoint; getUsedCpu(0) is null; FaceOverlayFilter params', async () => {
+    const kms = await startKms();
+    const { client } = await connect(kms);
+    const manager = await call<Remote>(client, 'getServerManager');
+    assert.equal(await call(manager, 'getUsedCpu', 0), null);
+    const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+    const pub = await call<Remote>(pipeline, 'create', 'WebRtcEndpoint');
+    const rtp = await call<Remote>(pipeline, 'create', 'RtpEndpoint');
+    for (const ep of [pub, rtp]) {
+      const err = await callError(ep, 'requestKeyframe');
+      assert.deepEqual(
+        [err.code, err.data?.type, err.message],
+        [
+          40111,
+          'MEDIA_OBJECT_OPERATION_NOT_SUPPORTED',
+          'Keyframe request failed (must be requested from a subscriber element)',
+        ],
+      );
+    }
+    await call(pub, 'connect', rtp);
+    assert.equal(await call(rtp, 'requestKeyframe'), null);
+    const face = await call<Remote>(pipeline, 'create', 'FaceOverlayFilter');
+    await call(face, 'setOverlayedImage', 'not a uri', 0, 0, 1, 1); // accepted, as recorded (252)
+    assert.deepEqual(kms.overlayedImage(face.id), {
+      uri: 'not a uri',
+      offsetXPercent: 0,
+      offsetYPercent: 0,
+      widthPercent: 1,
+      heightPercent: 1,
+    });
+    const c = await rawClient(kms.url);
+    const bad = await c.send('invoke', {
+      object: face.id,
+      operation: 'setOverlayedImage',
+      operationParams: {
+        uri: 'http://x/o.png',
+        offsetXPercent: 'x',
+        offsetYPercent: 0,
+        widthPercent: 1,
+        heightPercent: 1,
+      },
+    });
+    assert.equal(bad.error?.message, "'offsetXPercent' parameter should be a double");
+    c.close();
+    await call(face, 'unsetOverlayedImage');
+    assert.equal(kms.overlayedImage(face.id), undefined);
+    dispose(client);
+  });
+
   test('connect across pipelines fails with 40004 CONNECT_ERROR (as the recorded frames show)', async () => {
     const kms = await startKms();
     const { client } = await connect(kms);
@@ -597,6 +816,145 @@ describe('FakeKms with the real kurento-client', () => {
     assert.ok(!result.stdout.includes('SURVIVED'));
     assert.match(result.stderr, /Unhandled 'error' event[\s\S]*ECONNREFUSED/);
   });
+});
+
+describe('FakeKms with media: a hub forwards one input out of its ports (it does not mix)', () => {
+  /** An RTP offer like ffmpeg's: H.264 (packetization-mode 1) sent to the endpoint. */
+  const h264Offer = [
+    'v=0',
+    'o=- 0 0 IN IP4 127.0.0.1',
+    's=ffmpeg',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=video 9 RTP/AVP 96',
+    'a=rtpmap:96 H264/90000',
+    'a=fmtp:96 packetization-mode=1',
+    'a=sendonly',
+    '',
+  ].join('\r\n');
+
+  test(
+    'Composite: the first connected input, then the next when it goes; AlphaBlending: its master',
+    { timeout: 30000 },
+    async () => {
+      const kms = await startKms({ media: { videoCodecs: ['H264'] } });
+      const { client } = await connect(kms);
+      const pipeline = await call<Remote>(client, 'create', 'MediaPipeline');
+      const sockets: dgram.Socket[] = [];
+      const timers: NodeJS.Timeout[] = [];
+      const udp = async (): Promise<dgram.Socket> => {
+        const sock = dgram.createSocket('udp4');
+        sockets.push(sock);
+        await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+        return sock;
+      };
+      /** An RtpEndpoint fed with H.264-typed RTP whose payload starts with `tag` (the fake never decodes). */
+      const input = async (tag: string): Promise<Remote> => {
+        const ep = await call<Remote>(pipeline, 'create', 'RtpEndpoint');
+        const answer = await call<string>(ep, 'processOffer', h264Offer);
+        const port = Number(/^m=video (\d+) /m.exec(answer)?.[1]);
+        const sock = await udp();
+        let seq = 0;
+        const ssrc = tag.charCodeAt(0) * 0x10001;
+        timers.push(
+          setInterval(() => {
+            const pkt = Buffer.alloc(20);
+            pkt.writeUInt8(0x80, 0);
+            pkt.writeUInt8(0x80 | 96, 1);
+            pkt.writeUInt16BE(++seq & 0xffff, 2);
+            pkt.writeUInt32BE(seq * 3000, 4);
+            pkt.writeUInt32BE(ssrc, 8);
+            pkt.writeUInt8(0x41, 12); // a non-IDR slice NAL header
+            pkt.write(tag, 13);
+            sock.send(pkt, port, '127.0.0.1');
+          }, 10),
+        );
+        return ep;
+      };
+      try {
+        const [inA, inB] = [await input('A'), await input('B')];
+        // The viewer: an RtpEndpoint offering to a local socket; resolves on a packet tagged `tag`.
+        const viewerSock = await udp();
+        const out = await call<Remote>(pipeline, 'create', 'RtpEndpoint');
+        await call(out, 'generateOffer');
+        const port = viewerSock.address().port;
+        await call(
+          out,
+          'processAnswer',
+          [
+            'v=0',
+            'o=- 0 0 IN IP4 127.0.0.1',
+            's=viewer',
+            'c=IN IP4 127.0.0.1',
+            't=0 0',
+            `m=audio ${port} RTP/AVPF 96`,
+            'a=rtpmap:96 opus/48000/2',
+            'a=recvonly',
+            `m=video ${port} RTP/AVPF 109`,
+            'a=rtpmap:109 H264/90000',
+            'a=fmtp:109 packetization-mode=1',
+            'a=recvonly',
+            '',
+          ].join('\r\n'),
+        );
+        const sees = (tag: string): Promise<void> =>
+          new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              viewerSock.off('message', on);
+              reject(new Error(`the viewer got no packet of ${tag} within 5 s`));
+            }, 5000);
+            const on = (buf: Buffer): void => {
+              if (buf.length < 14 || buf.toString('latin1', 13, 14) !== tag) return;
+              clearTimeout(timer);
+              viewerSock.off('message', on);
+              resolve();
+            };
+            viewerSock.on('message', on);
+          });
+
+        const composite = await call<Remote>(pipeline, 'create', 'Composite');
+        const [pA, pB, pOut] = [
+          await call<Remote>(composite, 'createHubPort'),
+          await call<Remote>(composite, 'createHubPort'),
+          await call<Remote>(composite, 'createHubPort'),
+        ];
+        await call(inA, 'connect', pA);
+        await call(inB, 'connect', pB);
+        const seesA = sees('A');
+        await call(pOut, 'connect', out);
+        await seesA;
+        assert.equal(kms.hubFeed(composite.id), pA.id);
+        const seesB = sees('B');
+        await call(pA, 'release');
+        await seesB;
+        assert.equal(kms.hubFeed(composite.id), pB.id);
+
+        const alpha = await call<Remote>(pipeline, 'create', 'AlphaBlending');
+        const [aA, aB, aOut] = [
+          await call<Remote>(alpha, 'createHubPort'),
+          await call<Remote>(alpha, 'createHubPort'),
+          await call<Remote>(alpha, 'createHubPort'),
+        ];
+        await call(inA, 'connect', aA);
+        await call(inB, 'connect', aB);
+        await call(alpha, 'setMaster', aB.id, 1);
+        const seesMasterB = sees('B');
+        await call(aOut, 'connect', out); // switches the viewer from the Composite, by connect alone
+        await seesMasterB;
+        assert.equal(kms.hubFeed(alpha.id), aB.id);
+        const seesMasterA = sees('A');
+        await call(alpha, 'setMaster', aA.id, 1);
+        await seesMasterA;
+        assert.ok((kms.rtpStats(out.id)?.sent.find((st) => st.kind === 'video')?.packets ?? 0) > 0);
+        assert.deepEqual(kms.crashingCalls, []);
+      } finally {
+        for (const t of timers) clearInterval(t);
+        for (const sock of sockets) sock.close();
+        await call(pipeline, 'release');
+        dispose(client);
+      }
+    },
+  );
 });
 
 describe('FakeKms on the wire', () => {

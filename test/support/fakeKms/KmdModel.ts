@@ -255,33 +255,98 @@ export class KmdModel {
   /**
    * Validates `values` against parameter definitions the way KMS's generated marshalling does and
    * returns the values (with kmd defaults for absent optional params). Errors:
-   * - a missing required param: 40107 MEDIA_OBJECT_ILLEGAL_PARAM_ERROR "'<name>' parameter is required";
-   * - a wrong type: 40001 MARSHALL_ERROR, e.g. "'source' parameter should be a string" for a
-   *   RemoteClass param sent as an object (recorded for AlphaBlending.setMaster / setPortProperties);
-   * - a RemoteClass id that names no live object: 40101 "Object '<id>' not found".
+   * - a missing required constructor param (`opts.missing: 'constructor'`, the default): 40107
+   *   MEDIA_OBJECT_ILLEGAL_PARAM_ERROR "'<name>' parameter is required" (the factory's check);
+   * - a missing required method param (`opts.missing: 'method'`): 40001 MARSHALL_ERROR
+   *   "'<name>' parameter should be a <type>" — recorded in `real-kms-mixers.jsonl` (request 161:
+   *   `setMaster` without zOrder → "'zOrder' parameter should be a integer");
+   * - a value jsoncpp cannot convert (`Json::Value::isConvertibleTo`, see {@link convertible}):
+   *   40001, e.g. "'source' parameter should be a string" for a RemoteClass param sent as an object
+   *   (`real-kms-scenario.jsonl` 87, 88), "'zOrder' parameter should be a integer" (mixers 159),
+   *   "'relativeX' parameter should be a double" (mixers 163; relativeX is a kmd `float`),
+   *   "'offsetXPercent' parameter should be a double" (mixers 253);
+   * - an ENUM value it does not know: 40001 "Invalid value for '<Type>'" (mixers 196: getStats BOGUS);
+   * - a RemoteClass id that names no live object: 40101 "Object '<id>' not found" (mixers 156, 164);
+   * - a RemoteClass id of an object of another class: 40001 "'<name>' parameter should be a <Type>"
+   *   (not observed; a real KMS hands the method a null pointer instead). `opts.anyObject` accepts
+   *   such an id, so that the caller can model what a real KMS does with it (AlphaBlending crashes).
    */
-  validateParams(defs: KmdParamDef[], values: unknown, lookup: ObjectTypeLookup): Record<string, unknown> {
+  validateParams(
+    defs: KmdParamDef[],
+    values: unknown,
+    lookup: ObjectTypeLookup,
+    opts: { missing?: 'constructor' | 'method'; anyObject?: boolean } = {},
+  ): Record<string, unknown> {
     const given = values && typeof values === 'object' ? (values as Record<string, unknown>) : {};
     const out: Record<string, unknown> = {};
     for (const def of defs) {
       const v = given[def.name];
       if (v === undefined || v === null) {
         if (!def.optional) {
+          if (opts.missing === 'method')
+            throw KmsError.marshall(`'${def.name}' parameter ${this.shouldBe(def.type)}`);
           throw KmsError.kurento('MEDIA_OBJECT_ILLEGAL_PARAM_ERROR', `'${def.name}' parameter is required`);
         }
         if (def.defaultValue !== undefined) out[def.name] = def.defaultValue;
         continue;
       }
-      out[def.name] = this.validateValue(def.type, v, def.name, lookup);
+      out[def.name] = this.validateValue(def.type, v, def.name, lookup, opts.anyObject === true);
     }
     return out;
   }
 
+  /** "should be a <json type>" as KMS's marshalling words it for a kmd type (int → "a integer", float → "a double"). */
+  private shouldBe(type: string): string {
+    if (type.endsWith('[]')) return 'should be an array';
+    if (type.endsWith('<>')) return 'should be an object';
+    switch (type) {
+      case 'String':
+        return 'should be a string';
+      case 'boolean':
+        return 'should be a boolean';
+      case 'int':
+      case 'int64':
+        return 'should be a integer'; // recorded for int (mixers 159, 161); int64 assumed alike
+      case 'float':
+      case 'double':
+        return 'should be a double'; // recorded for float params (mixers 163, 253)
+    }
+    if (this.classes.has(type)) return 'should be a string';
+    return `should be a ${type}`;
+  }
+
+  /**
+   * jsoncpp's `isConvertibleTo` for a JSON value and a kmd primitive type (KMS reads every
+   * primitive param through it): numbers convert to int when in range (1.5 too: mixers 158 accepted
+   * zOrder 1.5, -1 at 160), numbers and booleans convert to double/boolean, numbers, booleans and
+   * strings convert to string; a string never converts to a number, an object or array to nothing.
+   */
+  private static convertible(type: string, value: unknown): boolean {
+    switch (type) {
+      case 'String':
+        return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+      case 'int':
+        return (
+          typeof value === 'boolean' || (typeof value === 'number' && value >= -(2 ** 31) && value < 2 ** 31)
+        );
+      case 'int64':
+        return typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+      default: // float, double, boolean
+        return typeof value === 'number' || typeof value === 'boolean';
+    }
+  }
+
   /** Validates one value of a kmd type (see {@link validateParams}). */
-  validateValue(type: string, value: unknown, name: string, lookup: ObjectTypeLookup): unknown {
+  validateValue(
+    type: string,
+    value: unknown,
+    name: string,
+    lookup: ObjectTypeLookup,
+    anyObject = false,
+  ): unknown {
     if (type.endsWith('[]')) {
       if (!Array.isArray(value)) throw KmsError.marshall(`'${name}' parameter should be an array`);
-      return value.map((v) => this.validateValue(type.slice(0, -2), v, name, lookup));
+      return value.map((v) => this.validateValue(type.slice(0, -2), v, name, lookup, anyObject));
     }
     if (type.endsWith('<>')) {
       if (!value || typeof value !== 'object' || Array.isArray(value))
@@ -289,45 +354,35 @@ export class KmdModel {
       return value;
     }
     if (PRIMITIVES.has(type)) {
-      const ok =
-        type === 'String'
-          ? typeof value === 'string'
-          : type === 'boolean'
-            ? typeof value === 'boolean'
-            : type === 'int' || type === 'int64'
-              ? typeof value === 'number' && Number.isInteger(value)
-              : typeof value === 'number';
-      if (!ok) {
-        const what =
-          type === 'String'
-            ? 'a string'
-            : type === 'boolean'
-              ? 'a boolean'
-              : type === 'int' || type === 'int64'
-                ? 'an integer'
-                : `a ${type}`;
-        throw KmsError.marshall(`'${name}' parameter should be ${what}`);
-      }
-      return value;
+      if (!KmdModel.convertible(type, value))
+        throw KmsError.marshall(`'${name}' parameter ${this.shouldBe(type)}`);
+      // What the C++ side then holds: a truncated int, a number, a string.
+      if (type === 'int' || type === 'int64') return Math.trunc(Number(value));
+      if (type === 'float' || type === 'double') return Number(value);
+      if (type === 'boolean') return typeof value === 'boolean' ? value : value !== 0;
+      return String(value);
     }
     if (this.classes.has(type)) {
-      if (typeof value !== 'string') throw KmsError.marshall(`'${name}' parameter should be a string`);
-      const actual = lookup(value);
-      if (actual === undefined) throw KmsError.objectNotFound(value);
-      if (!this.isA(actual, type)) throw KmsError.marshall(`'${name}' parameter should be a ${type}`);
-      return value;
+      if (!KmdModel.convertible('String', value))
+        throw KmsError.marshall(`'${name}' parameter should be a string`);
+      const id = String(value);
+      const actual = lookup(id);
+      if (actual === undefined) throw KmsError.objectNotFound(id);
+      if (!anyObject && !this.isA(actual, type))
+        throw KmsError.marshall(`'${name}' parameter should be a ${type}`);
+      return id;
     }
     const complex = this.complexTypes.get(type);
     if (complex?.format === 'ENUM') {
       if (typeof value !== 'string' || !complex.values.includes(value))
-        throw KmsError.marshall(`'${name}' parameter should be a ${type}`);
+        throw KmsError.marshall(`Invalid value for '${type}'`);
       return value;
     }
     if (complex?.format === 'REGISTER') {
       if (!value || typeof value !== 'object' || Array.isArray(value))
         throw KmsError.marshall(`'${name}' parameter should be a ${type}`);
       const props = this.complexProperties(type);
-      return { ...value, ...this.validateParams(props, value, lookup) };
+      return { ...value, ...this.validateParams(props, value, lookup, { anyObject }) };
     }
     return value;
   }

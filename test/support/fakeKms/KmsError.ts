@@ -45,6 +45,16 @@ export const KMS_ERROR_CODES = {
   SERVER_MANAGER_ERROR_KMD_NOT_FOUND: 40500,
 } as const;
 
+/**
+ * The fake's own error, answered to a call that would have CRASHED a real KMS (the process gone,
+ * every pipeline with it), e.g. `AlphaBlending.setMaster` with the id of another hub's port. Outside
+ * KMS's ranges (40000–40500, -32xxx) on purpose; `data.type` is {@link WOULD_CRASH_TYPE}.
+ * FakeKms records such calls in `crashingCalls`.
+ */
+export const WOULD_CRASH_CODE = 49999;
+/** `error.data.type` of {@link WOULD_CRASH_CODE}. */
+export const WOULD_CRASH_TYPE = 'FAKE_KMS_REAL_KMS_WOULD_CRASH';
+
 /** Name of a Kurento error type, as put in `error.data.type`. */
 export type KmsErrorType = keyof typeof KMS_ERROR_CODES;
 
@@ -95,6 +105,20 @@ export class KmsError extends Error {
   /** 40001 MARSHALL_ERROR, e.g. `'source' parameter should be a string` (recorded). */
   static marshall(message: string): KmsError {
     return KmsError.kurento('MARSHALL_ERROR', message);
+  }
+
+  /** {@link WOULD_CRASH_CODE}: what a real KMS would have done instead of answering is `what` + a crash. */
+  static wouldCrash(what: string): KmsError {
+    return new KmsError(
+      WOULD_CRASH_CODE,
+      `A real KMS 7.3 would have crashed here (SIGSEGV: the process and every pipeline gone): ${what}`,
+      { type: WOULD_CRASH_TYPE },
+    );
+  }
+
+  /** Whether this is a {@link wouldCrash} error. */
+  get wouldCrash(): boolean {
+    return this.code === WOULD_CRASH_CODE;
   }
 
   /** The JSON-RPC `error` object. */

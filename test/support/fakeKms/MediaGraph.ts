@@ -14,6 +14,19 @@
  *   Composite port, an AlphaBlending port and then the FaceOverlayFilter, and
  *   getSourceConnections (106) lists only the FaceOverlayFilter — 3 entries — while the
  *   publisher's getSinkConnections (105) no longer lists the viewer: 9 entries.)
+ * - switching, from `/work/shared/kms-protocol/real-kms-mixers.jsonl`: after `newSource.connect(sink)`
+ *   the sink lists only the new source and the old source no longer lists the sink (requests 128–132);
+ *   then `oldSource.disconnect(sink)` UNLINKS the sink: it lists no source (133–134, 176–177) and got
+ *   no media again in that run, not even from later connects (the summary's `browser` figures: 0 fps
+ *   for the viewer from then on), while the new source keeps listing it (263 lists pub → viewer even
+ *   after an explicit pub.disconnect(viewer) at 182). The fake keeps such a connection as
+ *   `unlinked`: listed by the source's getSinkConnections only, carrying nothing, gone when either
+ *   end is released; the sink is remembered in {@link MediaGraph.unlinkedSinks} and never receives
+ *   media again.
+ * - `disconnect` of elements that are not connected answers null (mixers 146, 147).
+ * - What the fake does NOT reproduce: right after `release` of a connected element, a real KMS may
+ *   still list it in the other side's connections (mixers 138, 263); the fake drops the connections
+ *   at once.
  * - events: `{"method":"onEvent","params":{"value":{"data":{…,"source","tags":[],"timestampMillis",
  *   "type"},"object","type"}}}`, sent only to sessions subscribed to that object and event type.
  */
@@ -51,6 +64,24 @@ export interface IceState {
   ports: number[];
 }
 
+/** What `AlphaBlending.setMaster` / `setPortProperties` set (kmd: elements.AlphaBlending.kmd.json). */
+export interface AlphaBlendingLayout {
+  master?: { port: string; zOrder: number };
+  ports: Map<
+    string,
+    { relativeX: number; relativeY: number; zOrder: number; relativeWidth: number; relativeHeight: number }
+  >;
+}
+
+/** `FaceOverlayFilter.setOverlayedImage` params (kmd: filters.FaceOverlayFilter.kmd.json; ratios of the face box). */
+export interface OverlayedImage {
+  uri: string;
+  offsetXPercent: number;
+  offsetYPercent: number;
+  widthPercent: number;
+  heightPercent: number;
+}
+
 /** One media object. */
 export interface MediaObjectState {
   id: string;
@@ -66,6 +97,10 @@ export interface MediaObjectState {
   sdp?: SdpState;
   ice?: IceState;
   uriState?: 'STOP' | 'START' | 'PAUSE';
+  /** An AlphaBlending's layout: the master port and the properties set per port. */
+  layout?: AlphaBlendingLayout;
+  /** A FaceOverlayFilter's image, as last set by `setOverlayedImage` (undefined after `unsetOverlayedImage`). */
+  overlay?: OverlayedImage;
   flowIn: Set<FlowKind>;
   flowOut: Set<FlowKind>;
 }
@@ -77,6 +112,11 @@ export interface ConnectionState {
   type: MediaType;
   sourceDescription: string;
   sinkDescription: string;
+  /**
+   * Set when a stale disconnect unlinked the sink (see the file header): the source still lists the
+   * connection, the sink does not, and no media crosses it.
+   */
+  unlinked?: true;
 }
 
 /** An event subscription of a session. */
@@ -107,6 +147,10 @@ export class MediaGraph {
   readonly objects = new Map<string, MediaObjectState>();
   connections: ConnectionState[] = [];
   readonly subscriptions = new Map<string, Subscription>();
+  /** Sinks unlinked by `oldSource.disconnect(sink)` after a switch: they never receive media again. */
+  readonly unlinkedSinks = new Set<string>();
+  /** Per sink, the sources a switch (`connect` of another source) replaced and that were not reconnected. */
+  private readonly replacedSources = new Map<string, Set<string>>();
 
   constructor(
     private readonly types: TypeOracle,
@@ -158,6 +202,11 @@ export class MediaGraph {
     for (const k of gone) this.objects.delete(k);
     this.connections = this.connections.filter((c) => !set.has(c.source) && !set.has(c.sink));
     for (const [sid, s] of this.subscriptions) if (set.has(s.object)) this.subscriptions.delete(sid);
+    for (const k of gone) {
+      this.unlinkedSinks.delete(k);
+      this.replacedSources.delete(k);
+    }
+    for (const sources of this.replacedSources.values()) for (const k of gone) sources.delete(k);
     return gone;
   }
 
@@ -168,8 +217,9 @@ export class MediaGraph {
 
   /**
    * Connects `source` to `sink` for the given media types. The sink's previous source for the
-   * same type and sink description is disconnected first (as the recording shows).
-   * Returns the replaced connections.
+   * same type and sink description is disconnected first (as the recordings show); an `unlinked`
+   * connection from the same source is replaced too. Returns the replaced connections of other
+   * sources (remembered: disconnecting one of them later unlinks the sink, see {@link disconnect}).
    */
   connect(
     source: string,
@@ -181,38 +231,67 @@ export class MediaGraph {
     const replaced: ConnectionState[] = [];
     for (const type of types) {
       this.connections = this.connections.filter((c) => {
-        const same = c.sink === sink && c.type === type && c.sinkDescription === sinkDescription;
-        if (same) replaced.push(c);
-        return !same;
+        if (c.sink !== sink || c.type !== type || c.sinkDescription !== sinkDescription) return true;
+        if (c.unlinked && c.source !== source) return true;
+        if (!c.unlinked) replaced.push(c);
+        return false;
       });
       this.connections.push({ source, sink, type, sourceDescription, sinkDescription });
     }
-    return replaced.filter((c) => c.source !== source);
+    const switchedFrom = replaced.filter((c) => c.source !== source);
+    const stale = this.replacedSources.get(sink) ?? new Set<string>();
+    for (const c of switchedFrom) stale.add(c.source);
+    stale.delete(source);
+    if (stale.size) this.replacedSources.set(sink, stale);
+    else this.replacedSources.delete(sink);
+    return switchedFrom;
   }
 
-  /** Removes connections from `source` to `sink` (optionally one type / descriptions). */
+  /**
+   * Removes connections from `source` to `sink` (optionally one type / descriptions). When there
+   * is none but a switch replaced `source` on `sink`, the sink's current connections of those
+   * types become `unlinked` (see the file header) and are returned in `unlinked`. An `unlinked`
+   * connection is never removed by a disconnect (recorded: mixers 182, 263).
+   */
   disconnect(
     source: string,
     sink: string,
     type?: MediaType,
     sourceDescription?: string,
     sinkDescription?: string,
-  ): ConnectionState[] {
+  ): { removed: ConnectionState[]; unlinked: ConnectionState[] } {
     const removed: ConnectionState[] = [];
+    const intoSink = (c: ConnectionState): boolean =>
+      c.sink === sink &&
+      (type === undefined || c.type === type) &&
+      (sinkDescription === undefined || c.sinkDescription === sinkDescription);
     this.connections = this.connections.filter((c) => {
       const hit =
+        !c.unlinked &&
         c.source === source &&
-        c.sink === sink &&
-        (type === undefined || c.type === type) &&
-        (sourceDescription === undefined || c.sourceDescription === sourceDescription) &&
-        (sinkDescription === undefined || c.sinkDescription === sinkDescription);
+        intoSink(c) &&
+        (sourceDescription === undefined || c.sourceDescription === sourceDescription);
       if (hit) removed.push(c);
       return !hit;
     });
-    return removed;
+    const unlinked: ConnectionState[] = [];
+    const stale = this.replacedSources.get(sink);
+    if (!removed.length && stale?.has(source)) {
+      stale.delete(source);
+      for (const c of this.connections) {
+        if (c.unlinked || !intoSink(c)) continue;
+        c.unlinked = true;
+        unlinked.push(c);
+      }
+      this.unlinkedSinks.add(sink);
+    }
+    return { removed, unlinked };
   }
 
-  /** Connections where `id` is the source (`side: 'sink'` lists its sinks) or the sink. */
+  /**
+   * Connections where `id` is the source (`side: 'sinks'` lists its sinks, `unlinked` ones included,
+   * as a real KMS does) or the sink (`side: 'sources'`, without `unlinked` ones).
+   */
   connectionsOf(
     id: string,
     side: 'sinks' | 'sources',
@@ -222,11 +301,16 @@ export class MediaGraph {
     const out = this.connections.filter((c) =>
       side === 'sinks'
         ? c.source === id && (description === undefined || c.sourceDescription === description)
-        : c.sink === id && (description === undefined || c.sinkDescription === description),
+        : c.sink === id && !c.unlinked && (description === undefined || c.sinkDescription === description),
     );
     return out
       .filter((c) => type === undefined || c.type === type)
       .sort((a, b) => MEDIA_TYPES.indexOf(a.type) - MEDIA_TYPES.indexOf(b.type));
+  }
+
+  /** The connections that carry media: not `unlinked`, and not into an unlinked sink. */
+  carrying(): ConnectionState[] {
+    return this.connections.filter((c) => !c.unlinked && !this.unlinkedSinks.has(c.sink));
   }
 
   /** Adds a subscription and returns its id (a uuid, as recorded). */
@@ -298,7 +382,7 @@ export class MediaGraph {
           changed = true;
         }
       };
-      for (const c of this.connections) {
+      for (const c of this.carrying()) {
         if (c.type !== 'DATA' && out.get(c.source)?.has(c.type)) add(inn, c.sink, c.type);
       }
       for (const o of this.objects.values()) {

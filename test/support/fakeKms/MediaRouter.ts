@@ -8,13 +8,23 @@
  *
  * Any element can be a source or a sink: WebRtcEndpoints and RtpEndpoints attach their peers
  * ({@link attach}); elements for which `relays(id)` is true (filters, PassThrough) get a
- * {@link RelayPort} on demand. Hubs have no port yet (they would attach one that forwards their
- * master input), so links through them carry nothing.
+ * {@link RelayPort} on demand; a HubPort gets a {@link HubPortRelay} of its hub's {@link HubRelay},
+ * which puts out the hub's feed (one input, chosen by `hubs.feed`: see HubRelay.ts). Connections
+ * into a sink that a stale disconnect unlinked are not given to the router (MediaGraph.carrying).
  */
 import type { RtpPacket } from 'werift';
 
-import { type CodecInfo, kindOfMediaType, type MediaKind, type MediaPort } from './mediaPort.js';
+import { HubRelay } from './HubRelay.js';
+import { type CodecInfo, kindOfMediaType, MEDIA_KINDS, type MediaKind, type MediaPort } from './mediaPort.js';
 import { RelayPort } from './RelayPort.js';
+
+/** What the router needs to know about hubs. */
+export interface HubTopology {
+  /** The hub of a HubPort; undefined for anything else. */
+  hubOf(elementId: string): string | undefined;
+  /** The HubPort whose input feeds `kind` out of every port of the hub, if any. */
+  feed(hubId: string, kind: MediaKind): string | undefined;
+}
 
 /** A connection as the router needs it (the graph's ConnectionState fits). */
 export interface RoutedConnection {
@@ -34,14 +44,17 @@ interface Link {
 export class MediaRouter {
   private readonly ports = new Map<string, MediaPort>();
   private readonly links = new Map<string, Link>();
+  private readonly hubRelays = new Map<string, HubRelay>();
 
   /**
-   * @param connections the graph's current connections (read at every {@link sync})
+   * @param connections the graph's connections that carry media (read at every {@link sync})
    * @param relays whether an element passes media through unchanged (gets a RelayPort)
+   * @param hubs hub membership and feed selection
    */
   constructor(
     private readonly connections: () => readonly RoutedConnection[],
     private readonly relays: (elementId: string) => boolean,
+    private readonly hubs: HubTopology,
   ) {}
 
   /** Gives an element its media port (closing a previous one) and wires it to its connections. */
@@ -60,7 +73,23 @@ export class MediaRouter {
   /** Closes the ports of released elements and their links. */
   release(elementIds: Iterable<string>): void {
     for (const id of elementIds) this.drop(id);
+    for (const [id, hub] of this.hubRelays) if (hub.empty) this.hubRelays.delete(id);
     this.sync();
+  }
+
+  /** The HubPort feeding `kind` out of a hub's ports (undefined without media or feed). */
+  hubFeed(hubId: string, kind: MediaKind): string | undefined {
+    return this.hubRelays.get(hubId)?.feed(kind);
+  }
+
+  /**
+   * `requestKeyframe` on a sink: its source is asked for a keyframe. Returns false when no video
+   * link feeds the sink.
+   */
+  requestKeyframe(sinkId: string): boolean {
+    const link = this.links.get(`${sinkId}|video`);
+    link?.sourcePort.requestKeyframe('video');
+    return !!link;
   }
 
   /** Makes the links match the graph's connections (call after every connect / disconnect / release). */
@@ -89,6 +118,9 @@ export class MediaRouter {
       const sinkPort = this.portOrRelay(w.sink);
       if (sourcePort && sinkPort) this.links.set(key, this.link(w.source, sourcePort, sinkPort, w.kind));
     }
+    for (const [hubId, hub] of this.hubRelays) {
+      for (const kind of MEDIA_KINDS) hub.select(kind, this.hubs.feed(hubId, kind));
+    }
   }
 
   /** Closes every port (werift peers, UDP sockets); idempotent. */
@@ -97,12 +129,19 @@ export class MediaRouter {
     this.links.clear();
     const ports = [...this.ports.values()];
     this.ports.clear();
+    this.hubRelays.clear();
     await Promise.all(ports.map((p) => p.close()));
   }
 
   private portOrRelay(id: string): MediaPort | undefined {
     let port = this.ports.get(id);
-    if (!port && this.relays(id)) this.ports.set(id, (port = new RelayPort()));
+    if (port) return port;
+    const hubId = this.hubs.hubOf(id);
+    if (hubId !== undefined) {
+      let hub = this.hubRelays.get(hubId);
+      if (!hub) this.hubRelays.set(hubId, (hub = new HubRelay()));
+      this.ports.set(id, (port = hub.port(id)));
+    } else if (this.relays(id)) this.ports.set(id, (port = new RelayPort()));
     return port;
   }
 

@@ -34,6 +34,7 @@ import os from 'node:os';
 import { KmdModel, type KmdParamDef } from './KmdModel.js';
 import { JSONRPC_ERROR_CODES, KmsError } from './KmsError.js';
 import {
+  type AlphaBlendingLayout,
   type EventSink,
   type FlowKind,
   MediaGraph,
@@ -75,6 +76,17 @@ export interface MediaServerOptions {
   media?: { videoCodecs: VideoCodecName[] };
 }
 
+/** A call that would have crashed a real KMS (answered {@link KmsError.wouldCrash} instead). */
+export interface CrashingCall {
+  /** The object invoked, e.g. an AlphaBlending's id. */
+  object: string;
+  operation: string;
+  /** The operation's params as received. */
+  params: Record<string, unknown>;
+  /** The error message answered (says why a real KMS would have crashed). */
+  message: string;
+}
+
 /** JSON object params of a request. */
 type Params = Record<string, unknown>;
 
@@ -107,6 +119,17 @@ const PROPERTY_DEFAULTS: Record<string, unknown> = {
   stunServerPort: 3478,
   networkInterfaces: 'all',
 };
+
+/**
+ * Operations whose media-object params a real KMS does not type-check before using them: the id of
+ * an object of another class reaches the implementation as a null pointer (or a port of another
+ * hub), and `AlphaBlendingImpl::setMaster` dies of it (README, scenario 2: SIGSEGV). The handlers
+ * check the id themselves and answer {@link KmsError.wouldCrash}.
+ */
+const UNCHECKED_OBJECT_PARAMS = new Set(['AlphaBlending.setMaster', 'AlphaBlending.setPortProperties']);
+
+/** The order of KMS's ElementConnected / ElementDisconnected events for a connect of every type (recorded, mixers 82, 182). */
+const CONNECT_ORDER: MediaType[] = ['AUDIO', 'VIDEO', 'DATA'];
 
 const debug = process.env.FAKE_KMS_DEBUG === '1';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -149,6 +172,7 @@ export class MediaServer {
   constructor(
     private readonly opts: MediaServerOptions,
     sink: EventSink,
+    private readonly onCrashingCall: (call: CrashingCall) => void = () => undefined,
   ) {
     this.kmd = KmdModel.load();
     this.graph = new MediaGraph(this.kmd, sink);
@@ -156,10 +180,17 @@ export class MediaServer {
     this.nextPort = 20000 + 2 * Math.floor(Math.random() * 15000);
     this.router = opts.media
       ? new MediaRouter(
-          () => this.graph.connections,
+          () => this.graph.carrying(),
           (id) => {
             const type = this.graph.objects.get(id)?.type;
             return !!type && (this.kmd.isA(type, 'Filter') || this.kmd.isA(type, 'PassThrough'));
+          },
+          {
+            hubOf: (id) => {
+              const o = this.graph.objects.get(id);
+              return o?.type === 'HubPort' ? o.parent : undefined;
+            },
+            feed: (hubId, kind) => this.hubFeed(hubId, mediaTypeOfKind(kind)),
           },
         )
       : undefined;
@@ -169,6 +200,20 @@ export class MediaServer {
   /** Packet counters of an element's media port (undefined without media or before negotiation). */
   rtpStats(objectId: string): RtpStats | undefined {
     return this.router?.port(objectId)?.stats();
+  }
+
+  /**
+   * The HubPort whose input a hub forwards out of all its ports (the fake does not mix, see
+   * HubRelay.ts): for an AlphaBlending its master port when something is connected into it, else
+   * (and for a Composite) the port whose input was connected first and still is.
+   */
+  hubFeed(hubId: string, type: MediaType): string | undefined {
+    const inputs = this.graph
+      .carrying()
+      .filter((c) => c.type === type && this.graph.objects.get(c.sink)?.parent === hubId)
+      .map((c) => c.sink);
+    const master = this.graph.objects.get(hubId)?.layout?.master?.port;
+    return master !== undefined && inputs.includes(master) ? master : inputs[0];
   }
 
   /** Closes every werift peer and UDP socket (the "process" exits); idempotent. */
@@ -339,14 +384,30 @@ export class MediaServer {
         : resolved.kind === 'set'
           ? [{ name: resolved.property.name, type: resolved.property.type, optional: false }]
           : [];
-    const args = this.kmd.validateParams(defs, params.operationParams, this.typeLookup);
+    const args = this.kmd.validateParams(defs, params.operationParams, this.typeLookup, {
+      missing: 'method',
+      anyObject: UNCHECKED_OBJECT_PARAMS.has(`${resolved.owner}.${operation}`),
+    });
     let value: unknown;
+    const rawParams = isObject(params.operationParams) ? params.operationParams : {};
     const handler = this.kmd
       .lineage(obj.type)
       .map((t) => this.handlers.get(`${t}.${operation}`))
       .find((h) => h !== undefined);
     if (handler) {
-      value = await handler(obj, args, sessionId);
+      try {
+        value = await handler(obj, args, sessionId);
+      } catch (e) {
+        if (e instanceof KmsError && e.wouldCrash) {
+          this.onCrashingCall({
+            object: obj.id,
+            operation,
+            params: structuredClone(rawParams),
+            message: e.message,
+          });
+        }
+        throw e;
+      }
     } else if (resolved.kind === 'get') {
       const name = resolved.property.name;
       value = obj.props.has(name)
@@ -537,8 +598,12 @@ export class MediaServer {
     });
     this.on('ServerManager', 'getCpuCount', () => os.cpus().length);
     this.on('ServerManager', 'getUsedCpu', async (_o, a) => {
-      // KMS samples the CPU over `interval` ms before answering (the recording took 1 s for 1000).
-      await sleep(Math.max(0, Number(a.interval) || 0));
+      // KMS samples the CPU over `interval` ms before answering (the recording took 1 s for 1000);
+      // over 0 ms it divides 0 by 0 and answers null (real-kms-mixers.jsonl 313). The value is a
+      // percentage of one core: 120–181 on a loaded 2-core host (mixers 4, 312).
+      const interval = Number(a.interval);
+      if (!(interval > 0)) return null;
+      await sleep(interval);
       return Math.round(os.loadavg()[0] ?? 0) + 0.5;
     });
     this.on('ServerManager', 'getUsedMemory', () => Math.round(process.memoryUsage().rss / 1024));
@@ -548,6 +613,43 @@ export class MediaServer {
     this.on('MediaPipeline', 'getGstreamerDot', dot);
     this.on('Hub', 'getGstreamerDot', dot);
     this.on('MediaElement', 'getGstreamerDot', dot);
+
+    // Hubs (kmd: elements.AlphaBlending / Composite / HubPort; errors: real-kms-mixers.jsonl 154–165)
+    this.on('AlphaBlending', 'setMaster', (o, a) => {
+      const port = this.ownHubPort(o, 'setMaster', 'source', String(a.source));
+      const layout = (o.layout ??= { ports: new Map() } as AlphaBlendingLayout);
+      layout.master = { port, zOrder: Number(a.zOrder) };
+      this.router?.sync();
+      return null;
+    });
+    this.on('AlphaBlending', 'setPortProperties', (o, a) => {
+      const port = this.ownHubPort(o, 'setPortProperties', 'port', String(a.port));
+      (o.layout ??= { ports: new Map() } as AlphaBlendingLayout).ports.set(port, {
+        relativeX: Number(a.relativeX),
+        relativeY: Number(a.relativeY),
+        zOrder: Number(a.zOrder),
+        relativeWidth: Number(a.relativeWidth),
+        relativeHeight: Number(a.relativeHeight),
+      });
+      return null;
+    });
+
+    // FaceOverlayFilter: a real KMS GETs the image when called, and a 404 or "not a uri" still
+    // answers null (real-kms-mixers.jsonl 245–254); the fake fetches nothing and draws nothing.
+    this.on('FaceOverlayFilter', 'setOverlayedImage', (o, a) => {
+      o.overlay = {
+        uri: String(a.uri),
+        offsetXPercent: Number(a.offsetXPercent),
+        offsetYPercent: Number(a.offsetYPercent),
+        widthPercent: Number(a.widthPercent),
+        heightPercent: Number(a.heightPercent),
+      };
+      return null;
+    });
+    this.on('FaceOverlayFilter', 'unsetOverlayedImage', (o) => {
+      delete o.overlay;
+      return null;
+    });
 
     // MediaElement connections
     this.on('MediaElement', 'connect', (o, a) => {
@@ -567,7 +669,7 @@ export class MediaServer {
           sourceMediaDescription: c.sourceDescription,
         });
       }
-      for (const type of types ?? (['AUDIO', 'DATA', 'VIDEO'] as MediaType[])) {
+      for (const type of types ?? CONNECT_ORDER) {
         g.emit(o.id, 'ElementConnected', {
           mediaType: type,
           sink: sink.id,
@@ -580,19 +682,23 @@ export class MediaServer {
       return null;
     });
     this.on('MediaElement', 'disconnect', (o, a) => {
-      const removed = g.disconnect(
+      const mediaType = a.mediaType as MediaType | undefined;
+      g.disconnect(
         o.id,
         String(a.sink),
-        a.mediaType as MediaType | undefined,
+        mediaType,
         a.sourceMediaDescription as string | undefined,
         a.sinkMediaDescription as string | undefined,
       );
-      for (const c of removed) {
+      // One ElementDisconnected per media type, whether or not the two were connected (recorded:
+      // real-kms-mixers.jsonl 146, 147 — elements never or no longer connected — and 176, a stale
+      // disconnect after a switch).
+      for (const type of mediaType ? [mediaType] : CONNECT_ORDER) {
         g.emit(o.id, 'ElementDisconnected', {
-          mediaType: c.type,
-          sink: c.sink,
-          sinkMediaDescription: c.sinkDescription,
-          sourceMediaDescription: c.sourceDescription,
+          mediaType: type,
+          sink: String(a.sink),
+          sinkMediaDescription: a.sinkMediaDescription ?? 'default',
+          sourceMediaDescription: a.sourceMediaDescription ?? 'default',
         });
       }
       this.router?.sync();
@@ -641,6 +747,21 @@ export class MediaServer {
     const up = (o: MediaObjectState): boolean => (o.ice ? o.ice.connected : !!(o.sdp?.local && o.sdp.remote));
     this.on('BaseRtpEndpoint', 'getMediaState', (o) => (up(o) ? 'CONNECTED' : 'DISCONNECTED'));
     this.on('BaseRtpEndpoint', 'getConnectionState', (o) => (up(o) ? 'CONNECTED' : 'DISCONNECTED'));
+    // requestKeyframe: 40111 on a publisher, an unconnected viewer and an ffmpeg-fed RtpEndpoint,
+    // null on an element receiving from a source (real-kms-mixers.jsonl 197, 198, 282, 308). The
+    // fake asks only for a video source connection (without media it cannot tell whether media
+    // flows in); with media, the request goes to that source (a PLI to the publisher).
+    this.on('BaseRtpEndpoint', 'requestKeyframe', (o) => {
+      const fed = g.connectionsOf(o.id, 'sources', 'VIDEO').length > 0 && !g.unlinkedSinks.has(o.id);
+      if (!fed) {
+        throw KmsError.kurento(
+          'MEDIA_OBJECT_OPERATION_NOT_SUPPORTED',
+          'Keyframe request failed (must be requested from a subscriber element)',
+        );
+      }
+      this.router?.requestKeyframe(o.id);
+      return null;
+    });
     this.on('WebRtcEndpoint', 'gatherCandidates', (o) => this.gatherCandidates(o));
     this.on('WebRtcEndpoint', 'addIceCandidate', (o, a) => {
       // Any candidate string is accepted (recorded: "nonsense", request 104).
@@ -693,6 +814,24 @@ export class MediaServer {
       this.recomputeFlows();
     }
     return null;
+  }
+
+  /**
+   * The id of a HubPort of AlphaBlending `o`, or a {@link KmsError.wouldCrash}: a real KMS 7.3
+   * dies (SIGSEGV in `AlphaBlendingImpl::setMaster`, every pipeline gone) when given the id of an
+   * existing object that is not one of that AlphaBlending's HubPorts — a Composite's port, a
+   * WebRtcEndpoint (`/work/shared/kms-protocol/README.md`, scenario 2). `setPortProperties` takes
+   * the same path (the port's handler id given to the GStreamer mixer); that it crashes too is
+   * inferred, not observed. Unknown ids were already answered 40101 by the marshalling.
+   */
+  private ownHubPort(o: MediaObjectState, operation: string, param: string, id: string): string {
+    const port = this.lookup(id);
+    if (port.type === 'HubPort' && port.parent === o.id) return id;
+    const what =
+      port.type === 'HubPort' ? `a HubPort of another hub (${port.parent ?? '?'})` : `a ${port.type}`;
+    throw KmsError.wouldCrash(
+      `AlphaBlending.${operation}: '${param}' is ${what}, not a HubPort of this AlphaBlending`,
+    );
   }
 
   private isWebRtc(o: MediaObjectState): boolean {
