@@ -86,6 +86,8 @@ export class App {
           ffmpegPath: config.egress.ffmpegPath,
           portRange: config.egress.rtpPorts,
           rtpAddress: config.egress.rtpAddress,
+          serverDestinations: config.rtmpDestinations,
+          maxWebRtcViewers: config.maxWebRtcViewers,
           // players fetch it: the public address, or this app's own when it picked its port
           utcTimingUrl: () =>
             new URL(

@@ -159,6 +159,26 @@ const schema = z.object({
     .string()
     .regex(/^[\w.:-]+$/, 'must be a host address, e.g. 127.0.0.1')
     .default('127.0.0.1'),
+  MAX_WEBRTC_VIEWERS: integer(0).default(0),
+  RTMP_DESTINATIONS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const urls = s
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
+      const valid = urls.every((u) => /^rtmps?:\/\/[^/\s]+\/[^/\s]+\/\S+$/.test(u));
+      if (!valid || urls.length > 3) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be at most 3 comma-separated rtmp:// or rtmps:// URLs with an app and a stream key, e.g. rtmp://srs.local/live/{roomId}',
+        });
+        return z.NEVER;
+      }
+      return urls;
+    }),
   MEDIA_PUBLIC_URL: z
     .url({
       protocol: /^https?$/,
@@ -170,7 +190,7 @@ const schema = z.object({
 });
 
 /** Variables whose value is never echoed in an error message (ICE_SERVERS may hold TURN credentials). */
-const SECRET_VARIABLES = new Set(['ICE_SERVERS']);
+const SECRET_VARIABLES = new Set(['ICE_SERVERS', 'RTMP_DESTINATIONS']);
 
 /** The typed configuration every module reads. Durations are in ms unless the name says otherwise. */
 export interface Config {
@@ -226,6 +246,16 @@ export interface Config {
    * (EGRESS_RTP_ADDRESS).
    */
   egress: { dash: boolean; ffmpegPath: string; rtpPorts: { min: number; max: number }; rtpAddress: string };
+  /**
+   * WebRTC viewers of the program per room (MAX_WEBRTC_VIEWERS); 0: no limit. Beyond it
+   * `receiveVideo` fails with ErrorCode.WebRtcViewerLimit and viewers watch DASH.
+   */
+  maxWebRtcViewers: number;
+  /**
+   * RTMP URLs (stream key included) every live is pushed to besides its room's own
+   * (RTMP_DESTINATIONS, at most 3); `{roomId}` in a URL is replaced by the room's id.
+   */
+  rtmpDestinations: string[];
   /** pino level; `src/logger.ts` reads the same variable. */
   logLevel: LogLevel;
 }
@@ -285,6 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rtpPorts: e.EGRESS_RTP_PORTS,
       rtpAddress: e.EGRESS_RTP_ADDRESS,
     },
+    maxWebRtcViewers: e.MAX_WEBRTC_VIEWERS,
+    rtmpDestinations: e.RTMP_DESTINATIONS,
     mediaPublicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };

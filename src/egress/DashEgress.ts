@@ -6,8 +6,11 @@
  * ```
  * <outputDir>/manifest.mpd                 DASH manifest (served at /dash/<roomId>/manifest.mpd)
  * <outputDir>/master.m3u8, media_<n>.m3u8  HLS playlists
- * <outputDir>/init-stream<n>.m4s           init segments (0 = video, 1 = audio)
- * <outputDir>/chunk-stream<n>-<00001>.m4s  media segments (`.tmp` while being written)
+ * <outputDir>/init-stream<n>-<run>.m4s            init segments (0 = video, 1 = audio)
+ * <outputDir>/chunk-stream<n>-<run>-<00001>.m4s  media segments (`.tmp` while being written)
+ *
+ * `<run>` is new for every ffmpeg run (base-36 time, ms): numbering restarts with each run, and
+ * unique names let players and proxies cache segments for long (src/http/dashRouter.ts).
  * ```
  *
  * States (`state` event): `starting` (ffmpeg spawned, no segment yet) → `ready` (the first media
@@ -60,7 +63,7 @@ export interface DashEgressEvents {
   state: [state: DashState];
   /** A new ffmpeg is listening on the RTP ports: ask KMS for a keyframe now. */
   spawned: [pid: number | undefined, attempt: number];
-  /** A media segment was completed (file name, e.g. `chunk-stream0-00003.m4s`). */
+  /** A media segment was completed (file name, e.g. `chunk-stream0-m5x3k2a1-00003.m4s`). */
   segment: [fileName: string];
   progress: [progress: FfmpegProgress];
   close: [];
@@ -68,7 +71,14 @@ export interface DashEgressEvents {
 
 const MANIFEST = 'manifest.mpd';
 const HLS_MASTER = 'master.m3u8';
-const MEDIA_SEGMENT = /^chunk-stream\d+-\d+\.m4s$/;
+const MEDIA_SEGMENT = /^chunk-stream\d+-(?:[a-z0-9]+-)?\d+\.m4s$/;
+
+/** A tag for one ffmpeg run's segment names, new every time (ms clock, base 36, plus a counter). */
+let runCounter = 0;
+function newRunTag(): string {
+  runCounter = (runCounter + 1) % 1296;
+  return Date.now().toString(36) + runCounter.toString(36).padStart(2, '0');
+}
 
 export class DashEgress extends EventEmitter<DashEgressEvents> {
   readonly #options: DashEgressOptions;
@@ -170,7 +180,12 @@ export class DashEgress extends EventEmitter<DashEgressEvents> {
         this.#emptyOutputDir();
         return new FfmpegProcess({
           ffmpegPath: o.ffmpegPath,
-          args: dashArgs({ ...o, sdpPath: this.#sdpPath, manifestPath: this.manifestPath }),
+          args: dashArgs({
+            ...o,
+            sdpPath: this.#sdpPath,
+            manifestPath: this.manifestPath,
+            runTag: o.runTag ?? newRunTag(),
+          }),
           logger: this.#log,
           stallTimeoutMs: o.stallTimeoutMs ?? 10_000,
           killGraceMs: o.killGraceMs,

@@ -1,12 +1,13 @@
 /**
- * EgressService with ffmpeg: one LiveEgress per live, RTP ports from one pool, files under
- * `<DATA_DIR>/dash/<roomId>/`. `create()` checks the ffmpeg binary and removes files a killed
- * earlier run left behind.
+ * EgressService with ffmpeg: one LiveEgress per live (DASH/HLS and its RTMP pushes), RTP ports from
+ * one pool, files under `<DATA_DIR>/dash/<roomId>/`. `create()` checks the ffmpeg binary and
+ * removes files a killed earlier run left behind.
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
-import type { EgressService } from '../rooms/egress.js';
+import type { EgressService, RtmpDestination } from '../rooms/egress.js';
+import type { BackoffOptions } from '../process/FfmpegSupervisor.js';
 import type { LiveMedia } from '../rooms/media.js';
 import { checkFfmpegCapabilities } from './ffmpegCapabilities.js';
 import { LiveEgress } from './LiveEgress.js';
@@ -20,6 +21,15 @@ export interface DashEgressServiceOptions {
   rtpAddress: string;
   /** The app's clock URL for DASH players, known once the app listens. */
   utcTimingUrl: () => string;
+  /**
+   * RTMP URLs every live is pushed to besides its room's (config RTMP_DESTINATIONS); `{roomId}`
+   * is replaced by the room's id. Default none.
+   */
+  serverDestinations?: readonly string[];
+  /** WebRTC viewers per room before viewers are sent to DASH (MAX_WEBRTC_VIEWERS); 0: no limit. */
+  maxWebRtcViewers?: number;
+  /** Restart backoff of RTMP pushes, ms. Default: RtmpPush's. */
+  rtmpRestart?: BackoffOptions;
   log: Logger;
 }
 
@@ -49,13 +59,28 @@ export class DashEgressService implements EgressService {
     return new DashEgressService(options);
   }
 
-  start(ids: { roomId: string; liveId: string }, media: LiveMedia): LiveEgress {
+  /** WebRTC viewers per room before `receiveVideo` is refused (DASH serves the rest); 0: no limit. */
+  get maxWebRtcViewers(): number {
+    return this.#options.maxWebRtcViewers ?? 0;
+  }
+
+  start(
+    ids: { roomId: string; liveId: string },
+    media: LiveMedia,
+    destinations: readonly RtmpDestination[] = [],
+  ): LiveEgress {
+    const server = (this.#options.serverDestinations ?? []).map((url, i) => ({
+      id: `server-${i + 1}`,
+      url: url.replaceAll('{roomId}', encodeURIComponent(ids.roomId)),
+    }));
     const live = new LiveEgress(ids, media, {
       dashDir: DashEgressService.dashDir(this.#options.dataDir),
       ffmpegPath: this.#options.ffmpegPath,
       ports: this.#ports,
       rtpAddress: this.#options.rtpAddress,
       utcTimingUrl: this.#options.utcTimingUrl(),
+      destinations: [...destinations, ...server],
+      ...(this.#options.rtmpRestart ? { rtmpRestart: this.#options.rtmpRestart } : {}),
       log: this.#options.log,
     });
     this.#lives.add(live);

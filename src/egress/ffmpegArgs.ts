@@ -62,6 +62,13 @@ export interface DashArgsOptions {
   audioBitrateKbps?: number;
   /** How often players re-read the manifest (`minimumUpdatePeriod`), s. Default 5. */
   manifestUpdatePeriodS?: number;
+  /**
+   * Tag of this ffmpeg run in segment names (`init-stream0-<run>.m4s`,
+   * `chunk-stream0-<run>-00001.m4s`): numbering restarts at 1 with every run, so without it a
+   * restarted ffmpeg (or the room's next live) would reuse names a player or proxy has cached.
+   * `[a-z0-9]+`. Default: none (ffmpeg's own names).
+   */
+  runTag?: string;
 }
 
 /** The full argument list of the DASH/HLS ffmpeg. */
@@ -105,6 +112,14 @@ export function dashArgs(options: DashArgsOptions): string[] {
     '1',
     '-adaptation_sets',
     'id=0,streams=v id=1,streams=a',
+    ...(options.runTag === undefined
+      ? []
+      : [
+          '-init_seg_name',
+          `init-stream$RepresentationID$-${options.runTag}.$ext$`,
+          '-media_seg_name',
+          `chunk-stream$RepresentationID$-${options.runTag}-$Number%05d$.$ext$`,
+        ]),
     options.manifestPath,
   ];
 }

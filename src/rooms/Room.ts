@@ -15,6 +15,7 @@ import {
   InvalidStateError,
   NotFoundError,
   RateLimitedError,
+  TheiaError,
   UnauthenticatedError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -35,7 +36,7 @@ import {
 } from '../signalling/protocol.js';
 import type { LiveRecord, MessageRecord, RoomRecord, Store } from '../store/Store.js';
 import { Live } from './Live.js';
-import type { EgressService } from './egress.js';
+import { destinationUrl, type EgressService } from './egress.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
 import type { Guest } from './Stage.js';
@@ -135,6 +136,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** The viewer count last told to the room, when it was told (ms), and the pending trailing update. */
   #countSent: { viewers: number; at: number } | undefined;
   #countTimer: NodeJS.Timeout | undefined;
+  /** Participants off stage receiving the program over WebRTC (config MAX_WEBRTC_VIEWERS). */
+  readonly #webRtcViewers = new Set<string>();
 
   constructor(record: RoomRecord, ctx: RoomContext) {
     super();
@@ -260,6 +263,9 @@ export class Room extends EventEmitter<RoomEvents> {
       if (this.#viewerIds.size !== before) this.#viewerCountChanged();
       const messages = this.#ctx.store.messages(this.id, Limits.chatReplay).map(toChatMessage);
       const requests = role === 'host' ? (this.#live?.stage.requests.map(publicRequest) ?? []) : [];
+      const egress = role === 'host' ? this.#live?.egress : undefined;
+      // after the joinRoom answer (sent once this task's promise settles)
+      if (egress) setImmediate(() => p.notify('egressStatus', { roomId: this.id, ...egress.egressStatus() }));
       return Promise.resolve({ room: this.summary(), role, messages, requests });
     });
   }
@@ -282,6 +288,7 @@ export class Room extends EventEmitter<RoomEvents> {
         live.disconnect(p);
       }
       if (this.#viewerIds.delete(p.id)) this.#viewerCountChanged();
+      this.#webRtcViewers.delete(p.id);
       this.#emitIdleSoon();
     });
   }
@@ -330,15 +337,33 @@ export class Room extends EventEmitter<RoomEvents> {
     });
   }
 
-  /** Starts the live's DASH/HLS, if egress is on; viewers learn it is ready from `egressChanged`. */
+  /**
+   * Starts the live's DASH/HLS and RTMP pushes (the room's destinations as stored now), if egress
+   * is on; viewers learn DASH is ready from `egressChanged`, the host every change from `egressStatus`.
+   */
   #startEgress(live: Live): void {
     if (!this.#ctx.egress) return;
-    const egress = this.#ctx.egress.start({ roomId: this.id, liveId: live.record.id }, live.media);
+    const destinations = (this.#record().rtmpDestinations ?? []).map((d) => ({
+      id: d.id,
+      url: destinationUrl(d.url, d.key),
+    }));
+    const egress = this.#ctx.egress.start(
+      { roomId: this.id, liveId: live.record.id },
+      live.media,
+      destinations,
+    );
     live.egress = egress;
+    const tellHosts = (): void => {
+      if (this.#live === live)
+        this.#notifyHosts('egressStatus', { roomId: this.id, ...egress.egressStatus() });
+    };
     egress.on('change', (status, reason) => {
       if (reason) this.#log.warn({ liveId: live.record.id, status, reason }, 'DASH egress');
       if (this.#live === live) this.#broadcast('egressChanged', { roomId: this.id, ...this.#egressState() });
+      tellHosts();
     });
+    egress.on('destinationChanged', tellHosts);
+    tellHosts();
   }
 
   #newLiveRecord(extra: Partial<LiveRecord> = {}): LiveRecord {
@@ -389,6 +414,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const live = this.#live;
     if (!live) return;
     this.#live = undefined;
+    this.#webRtcViewers.clear();
     live.egress?.close();
     live.media.close();
     this.#log.info({ liveId: live.record.id, reason }, 'live ended');
@@ -441,12 +467,28 @@ export class Room extends EventEmitter<RoomEvents> {
     const live = this.#live;
     if (!live) throw new InvalidStateError('This room is not live yet; wait for liveStarted.');
     const endpoint: EndpointKind = from === undefined ? 'receive' : `receive:${from}`;
-    return await live.receive(
-      p,
-      sdpOffer,
-      (candidate) => p.notify('iceCandidate', { endpoint, candidate }),
-      from,
-    );
+    const counted = from === undefined && !live.onStage(p) && !this.#webRtcViewers.has(p.id);
+    if (counted) {
+      const max = this.#ctx.egress?.maxWebRtcViewers ?? 0;
+      if (max > 0 && this.#webRtcViewers.size >= max)
+        throw new TheiaError(
+          ErrorCode.WebRtcViewerLimit,
+          'This live has as many low-latency (WebRTC) viewers as it can serve. Watch it over DASH instead.',
+          { status: 503 },
+        );
+      this.#webRtcViewers.add(p.id); // before the negotiation: parallel calls count too
+    }
+    try {
+      return await live.receive(
+        p,
+        sdpOffer,
+        (candidate) => p.notify('iceCandidate', { endpoint, candidate }),
+        from,
+      );
+    } catch (err) {
+      if (counted) this.#webRtcViewers.delete(p.id);
+      throw err;
+    }
   }
 
   /**
@@ -455,6 +497,7 @@ export class Room extends EventEmitter<RoomEvents> {
    */
   stopReceiving(p: Participant, endpoint: Exclude<EndpointKind, 'publish'>): void {
     this.#requireMember(p);
+    if (endpoint === 'receive') this.#webRtcViewers.delete(p.id);
     this.#live?.disconnectOne(p, endpoint);
   }
 

@@ -25,6 +25,11 @@ export enum ErrorCode {
   InvalidState = 4010,
   /** Too many requests (chat, login). */
   RateLimited = 4029,
+  /**
+   * `receiveVideo` refused: the room has as many WebRTC viewers as it serves (config
+   * MAX_WEBRTC_VIEWERS). Watch its DASH/HLS (`mpdUrl`) instead; the web client switches by itself.
+   */
+  WebRtcViewerLimit = 4031,
   /** A message larger than the limit. */
   MessageTooLarge = 4013,
   /** KMS rejected a media operation (e.g. an SDP offer it cannot parse). */
@@ -106,6 +111,31 @@ export interface EgressState {
   mpdUrl: string | null;
   /** The HLS master playlist over the same segments, likewise. */
   hlsUrl: string | null;
+}
+
+/** An RTMP push's state: `failed` and `closed` are final; `retrying` comes back to `connecting`. */
+export type DestinationState = 'connecting' | 'live' | 'retrying' | 'failed' | 'closed';
+
+/** The DASH/HLS output's state: `ready` once its first segment exists (then `mpdUrl` is set). */
+export type DashStatus = 'starting' | 'ready' | 'retrying' | 'failed' | 'closed';
+
+/** One RTMP destination of a live, as its host sees it. */
+export interface DestinationStatus {
+  /** The stored destination's id, or `server-<n>` for one of the server's (config RTMP_DESTINATIONS). */
+  id: string;
+  /** `rtmp://host/app/***`: the stream key never leaves the server. */
+  url: string;
+  state: DestinationState;
+  /** Why it is retrying or failed (ffmpeg's last error line, stream key redacted). */
+  reason?: string;
+}
+
+/** Every egress of a live, as its host sees it (`egressStatus`). */
+export interface EgressStatus {
+  dash: DashStatus;
+  /** Why DASH is retrying or failed. */
+  dashReason?: string;
+  destinations: DestinationStatus[];
 }
 
 export interface ChatMessage {
@@ -191,6 +221,11 @@ export interface NotificationParams {
   roomUpdated: { room: RoomSummary };
   /** The live's DASH/HLS became available, or stopped being so (to everyone in the room). */
   egressChanged: EgressState & { roomId: string };
+  /**
+   * The live's egress changed: DASH and each RTMP destination (to the host's windows only; also
+   * sent to a host window that joins a live room).
+   */
+  egressStatus: EgressStatus & { roomId: string };
   /** The stage, its layout or the co-hosting switch changed (to everyone in the room). */
   stageChanged: StageState & { roomId: string };
   /** A viewer asks to join the stage (to the host). */

@@ -32,6 +32,14 @@ const userRecord = z.object({
   rtmpToken: z.string(),
   createdAt: z.number(),
 });
+/** An RTMP destination the room's host set (src/http/destinationsRouter.ts); `key` is secret. */
+const rtmpDestinationRecord = z.object({
+  id: z.string(),
+  /** `rtmp://host[:port]/app` or `rtmps://…`, without the stream key */
+  url: z.string(),
+  /** the stream key: never sent to anyone, not even the owner (only its last characters) */
+  key: z.string(),
+});
 const roomRecord = z.object({
   id: z.string(),
   ownerId: z.string(),
@@ -41,6 +49,8 @@ const roomRecord = z.object({
   coHosting: z.boolean().optional(),
   layout: z.enum(['grid', 'pip']).optional(),
   faceDetection: z.boolean().optional(),
+  /** RTMP pushes of the room's lives; absent in rooms stored before egress (none). */
+  rtmpDestinations: z.array(rtmpDestinationRecord).optional(),
 });
 const liveRecord = z.object({
   id: z.string(),
@@ -85,6 +95,7 @@ const chatSchema = z.object({ version: z.literal(1), roomId: z.string(), message
 
 export type UserRecord = z.infer<typeof userRecord>;
 export type RoomRecord = z.infer<typeof roomRecord>;
+export type RtmpDestinationRecord = z.infer<typeof rtmpDestinationRecord>;
 export type LiveRecord = z.infer<typeof liveRecord>;
 export type SessionRecord = z.infer<typeof sessionRecord>;
 export type MessageRecord = z.infer<typeof messageRecord>;
@@ -314,7 +325,9 @@ export class Store {
    */
   async updateRoom(
     id: string,
-    changes: Partial<Pick<RoomRecord, 'title' | 'coHosting' | 'layout' | 'faceDetection'>>,
+    changes: Partial<
+      Pick<RoomRecord, 'title' | 'coHosting' | 'layout' | 'faceDetection' | 'rtmpDestinations'>
+    >,
   ): Promise<RoomRecord | undefined> {
     this.#requireOpen();
     const i = this.#roomIndex.get(id);

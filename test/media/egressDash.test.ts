@@ -147,17 +147,28 @@ describe('DashEgress', () => {
     assert.ok(findAll(mpd, 'UTCTiming').some((u) => u.attributes.value === 'http://127.0.0.1:8080/api/time'));
   });
 
+  let firstRun = '';
   test('keeps adding segments, which hold H.264 and AAC', async () => {
-    await waitForEvent(egress, 'segment', 10_000, (name: string) => name === 'chunk-stream0-00003.m4s');
-    await waitForEvent(egress, 'segment', 10_000, (name: string) => name === 'chunk-stream0-00004.m4s');
+    // names carry the ffmpeg run: chunk-stream<n>-<run>-<number>.m4s, init-stream<n>-<run>.m4s
+    const [third] = await waitForEvent<[string]>(egress, 'segment', 10_000, (name: string) =>
+      /^chunk-stream0-[a-z0-9]+-00003\.m4s$/.test(name),
+    );
+    const run = third.split('-')[2]!;
+    firstRun = run;
+    await waitForEvent(
+      egress,
+      'segment',
+      10_000,
+      (name: string) => name === `chunk-stream0-${run}-00004.m4s`,
+    );
     const dash = path.dirname(egress.manifestPath);
     const joined = path.join(dir.dir, 'joined');
     for (const [stream, codec] of [
       ['0', 'h264,video'],
       ['1', 'aac,audio'],
     ] as const) {
-      const init = await readFile(path.join(dash, `init-stream${stream}.m4s`));
-      const media = await readFile(path.join(dash, `chunk-stream${stream}-00003.m4s`));
+      const init = await readFile(path.join(dash, `init-stream${stream}-${run}.m4s`));
+      const media = await readFile(path.join(dash, `chunk-stream${stream}-${run}-00003.m4s`));
       await writeFile(`${joined}${stream}.mp4`, Buffer.concat([init, media]));
       assert.deepEqual(await probe(`${joined}${stream}.mp4`), [codec]);
     }
@@ -179,7 +190,10 @@ describe('DashEgress', () => {
     assert.equal(attempt, 2);
     assert.notEqual(pid, first);
     await waitForEvent(egress, 'state', 20_000, (s: DashState) => s.state === 'ready');
-    await waitForEvent(egress, 'segment', 10_000, (name: string) => name.startsWith('chunk-stream0-'));
+    const [name] = await waitForEvent<[string]>(egress, 'segment', 10_000, (n: string) =>
+      n.startsWith('chunk-stream0-'),
+    );
+    assert.notEqual(name.split('-')[2], firstRun, 'the new run writes names of its own');
   });
 
   test('stops for good on close(): no restart, ffmpeg gone, files removed', async () => {
