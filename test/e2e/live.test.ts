@@ -347,11 +347,18 @@ test(
           await a.waitForText('room-viewers', '2 viewers');
         }
       };
-      const [figures] = await Promise.all([
-        Promise.all(viewers.map((viewer) => expectPlayback(viewer, 'viewer-video', { windowMs: 60_000 }))),
+      // both viewers' results are reported before the first failure is
+      const [results] = await Promise.all([
+        Promise.allSettled(
+          viewers.map((viewer) => expectPlayback(viewer, 'viewer-video', { windowMs: 60_000 })),
+        ),
         meanwhile(),
       ]);
-      for (const f of figures) t.diagnostic(figuresText('a minute watching', f));
+      for (const result of results) {
+        if (result.status === 'fulfilled') t.diagnostic(figuresText('a minute watching', result.value));
+        else t.diagnostic(String(result.reason));
+      }
+      for (const result of results) if (result.status === 'rejected') throw result.reason;
     });
   },
 );

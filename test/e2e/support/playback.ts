@@ -101,14 +101,21 @@ function inbound(stats: RtcVideoStats[]): NonNullable<RtcVideoStats['inbound']> 
 }
 
 /** Longest span (ms) over which `value` did not rise. */
-function longestStill(samples: VideoSample[], value: (s: VideoSample) => number): number {
+function longestStill(
+  samples: VideoSample[],
+  value: (s: VideoSample) => number,
+): { ms: number; text: string } {
   let longest = 0;
+  let from = 0;
   let since = samples[0]!;
   for (const sample of samples.slice(1)) {
     if (value(sample) > value(since)) since = sample;
-    else longest = Math.max(longest, sample.at - since.at);
+    else if (sample.at - since.at > longest) [longest, from] = [sample.at - since.at, since.at];
   }
-  return longest;
+  const ms = Math.round(longest);
+  const into = ((from - samples[0]!.at) / 1000).toFixed(1);
+  const window = ((samples.at(-1)!.at - samples[0]!.at) / 1000).toFixed(1);
+  return { ms, text: `${ms} ms (from ${into} s into the ${window} s window)` };
 }
 
 /**
@@ -165,15 +172,16 @@ export async function expectPlayback(
   const rate = (last.currentTime - first.currentTime) / seconds;
   const stillTime = longestStill(samples, (s) => s.currentTime);
   assert.ok(rate > 0.7, `${who}: currentTime rose ${rate.toFixed(2)} s per second (expected about 1)`);
-  assert.ok(stillTime < MAX_STALL_MS, `${who}: currentTime stood still for ${stillTime} ms`);
+  assert.ok(stillTime.ms < MAX_STALL_MS, `${who}: currentTime stood still for ${stillTime.text}`);
 
   const frameCounter =
     first.presentedFrames !== null && last.presentedFrames !== null ? 'presentedFrames' : 'totalVideoFrames';
   const frames = (s: VideoSample): number => s[frameCounter] ?? 0;
   const fps = (frames(last) - frames(first)) / seconds;
-  const longestStallMs = Math.round(longestStill(samples, frames));
+  const stall = longestStill(samples, frames);
+  const longestStallMs = stall.ms;
   assert.ok(fps >= minFps, `${who}: ${fps.toFixed(1)} fps by ${frameCounter} (expected ≥ ${minFps})`);
-  assert.ok(longestStallMs < MAX_STALL_MS, `${who}: no new frame for ${longestStallMs} ms`);
+  assert.ok(longestStallMs < MAX_STALL_MS, `${who}: no new frame for ${stall.text}`);
 
   let received: PlaybackFigures['received'];
   if (startRtc && endRtc) {
