@@ -352,6 +352,24 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     );
   }
 
+  /**
+   * A promise that rejects with MediaUnavailableError after the call timeout, for waits on KMS
+   * events (which have no timeout of their own); the timer does not keep the process alive.
+   */
+  timeout(what: string): Promise<never> {
+    return new Promise((_resolve, reject) => {
+      setTimeout(
+        () =>
+          reject(
+            new MediaUnavailableError(
+              `The media server did not finish ${what} within ${this.#opts.callTimeoutMs} ms.`,
+            ),
+          ),
+        this.#opts.callTimeoutMs,
+      ).unref();
+    });
+  }
+
   /** Creates a MediaPipeline named `theia/<instanceId>/<name>`. Throws like invoke. */
   async createPipeline(name: string): Promise<KmsObject> {
     const client = this.#client;

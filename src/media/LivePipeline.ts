@@ -148,10 +148,11 @@ export class LivePipeline extends EventEmitter<Events> implements LiveMedia {
     connectionId: string,
     sdpOffer: string,
     onCandidate: CandidateListener,
+    options: { complete?: boolean } = {},
   ): Promise<string> {
     const conn = this.#fresh(connectionId);
     try {
-      const answer = await conn.negotiate(this.#pipeline, sdpOffer, onCandidate);
+      const answer = await conn.negotiate(this.#pipeline, sdpOffer, onCandidate, undefined, options);
       this.#assertOpen();
       if (this.#connections.get(connectionId) !== conn)
         throw new InvalidStateError('A newer offer replaced this one.');

@@ -58,7 +58,8 @@ export class WebRtcConnection {
 
   /**
    * Creates the WebRtcEndpoint in `pipeline`, runs `beforeOffer(endpoint)` (to connect it into the
-   * graph), processes the browser's offer and starts gathering; returns the SDP answer.
+   * graph), processes the browser's offer and starts gathering; returns the SDP answer — with
+   * `complete`, only once gathering is done and with every candidate in it (WHIP, RFC 9725).
    * @throws MediaError (e.g. KMS code 40201 for an offer it cannot parse), MediaUnavailableError,
    *   InvalidStateError when closed meanwhile.
    */
@@ -67,6 +68,7 @@ export class WebRtcConnection {
     sdpOffer: string,
     onCandidate: CandidateListener,
     beforeOffer: (endpoint: WebRtcEndpoint) => Promise<void> = () => Promise.resolve(),
+    options: { complete?: boolean } = {},
   ): Promise<string> {
     if (this.#started) throw new InvalidStateError('This connection has negotiated already.');
     this.#started = true;
@@ -80,6 +82,9 @@ export class WebRtcConnection {
     endpoint.onIceCandidate((candidate) => {
       if (!this.#closed) onCandidate(candidate);
     });
+    const gathered = options.complete
+      ? new Promise<void>((resolve) => endpoint.onIceGatheringDone(resolve))
+      : undefined;
     await beforeOffer(endpoint);
     let answer: string;
     try {
@@ -95,7 +100,11 @@ export class WebRtcConnection {
     }
     if (this.#closed) throw new InvalidStateError('The connection closed while it was being set up.');
     await endpoint.gatherCandidates();
-    return answer;
+    if (!gathered) return answer;
+    // a peer that does not trickle gets every candidate in the answer (bounded by the call timeout)
+    await Promise.race([gathered, this.#kms.timeout('ICE gathering')]);
+    if (this.#closed) throw new InvalidStateError('The connection closed while it was being set up.');
+    return await endpoint.getLocalSessionDescriptor();
   }
 
   /**

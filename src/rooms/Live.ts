@@ -87,6 +87,7 @@ export class Live {
     isOwner: boolean,
     sdpOffer: string,
     onCandidate: CandidateListener,
+    options: { complete?: boolean } = {},
   ): Promise<string> {
     const feedId = this.#feedOf(p);
     if (feedId === undefined) {
@@ -94,7 +95,17 @@ export class Live {
         ? new InvalidStateError('This live was started from another window; send video from there.')
         : new ForbiddenError('Only the host and guests on the stage can send video in this room.');
     }
-    return this.media.addFeed(feedId, this.#connectionId(p, 'publish'), sdpOffer, onCandidate);
+    return this.media.addFeed(feedId, this.#connectionId(p, 'publish'), sdpOffer, onCandidate, options);
+  }
+
+  /**
+   * The host's media as plain RTP (only the participant that started the live).
+   * @throws ForbiddenError for anyone else; MediaError.
+   */
+  publishRtp(p: Participant, sdpOffer: string): Promise<string> {
+    if (p.id !== this.hostId)
+      throw new ForbiddenError('Only the live that started this room may send RTP into it.');
+    return this.media.addRtpFeed(this.ownerId, sdpOffer);
   }
 
   /**

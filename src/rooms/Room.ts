@@ -443,14 +443,31 @@ export class Room extends EventEmitter<RoomEvents> {
    * A stage member sends its camera: returns the SDP answer of its WebRtcEndpoint.
    * @throws InvalidStateError when not live or `p` is the owner's other window; ForbiddenError for viewers.
    */
-  publish(p: Participant, sdpOffer: string): Promise<string> {
+  publish(p: Participant, sdpOffer: string, options: { complete?: boolean } = {}): Promise<string> {
     return this.#run('publish', () => {
       this.#requireMember(p);
       const live = this.#live;
       if (!live) throw new InvalidStateError('Go live (startLive) before sending video.');
-      return live.publish(p, this.#roleOf(p) === 'host', sdpOffer, (candidate) =>
-        p.notify('iceCandidate', { endpoint: 'publish', candidate }),
+      return live.publish(
+        p,
+        this.#roleOf(p) === 'host',
+        sdpOffer,
+        (candidate) => p.notify('iceCandidate', { endpoint: 'publish', candidate }),
+        options,
       );
+    });
+  }
+
+  /**
+   * The host's media as plain RTP (the RTMP bridge, a PC client): returns the media server's SDP
+   * answer. @throws like publish.
+   */
+  publishRtp(p: Participant, sdpOffer: string): Promise<string> {
+    return this.#run('publishRtp', () => {
+      this.#requireMember(p);
+      const live = this.#live;
+      if (!live) throw new InvalidStateError('Go live (startLive) before sending media.');
+      return live.publishRtp(p, sdpOffer);
     });
   }
 

@@ -11,6 +11,7 @@ import type { Store } from '../store/Store.js';
 import type { EgressService } from './egress.js';
 import type { MediaService } from './media.js';
 import type { Participant } from './Participant.js';
+import { IngestLive, type IngestSource } from './IngestLive.js';
 import { Room, roomSummary } from './Room.js';
 
 export interface RoomManagerOptions {
@@ -135,6 +136,42 @@ export class RoomManager {
     if (!room) return;
     this.#roomOf.delete(p.id);
     await room.leave(p);
+  }
+
+  /**
+   * Starts a live in the room of user `userId` fed from outside a browser (OBS over RTMP or WHIP, a
+   * PC client over RTP): a socketless host joins the room and goes live. Push media with
+   * `publishRtp`/`publishWebRtc`, end it with `stopIngest`.
+   * @throws NotFoundError when the user owns no room; InvalidStateError when the room is live
+   *   already or the server is shutting down; MediaUnavailableError.
+   */
+  async startIngest(userId: string, source: IngestSource): Promise<IngestLive> {
+    const user = this.#store.userById(userId);
+    const record = this.#store.rooms().find((r) => r.ownerId === userId);
+    if (!user || !record) throw new NotFoundError('That user has no room to go live in.');
+    if (this.#closed) throw new InvalidStateError('The server is shutting down. Try again in a moment.');
+    const ingest = new IngestLive(user, source, this.#room(record.id));
+    await this.join(ingest, record.id);
+    try {
+      const { liveId, liveCode } = await ingest.room.startLive(ingest);
+      ingest.liveId = liveId;
+      ingest.liveCode = liveCode;
+      return ingest;
+    } catch (err) {
+      await this.leave(ingest);
+      throw err;
+    }
+  }
+
+  /** Ends an ingest live (its source stopped or went idle) and takes its host out of the room. */
+  async stopIngest(ingest: IngestLive): Promise<void> {
+    if (!ingest.ended) {
+      // ended while the host is still in the room, so it hears it too (reason `stopped`)
+      await ingest.room.stopLive(ingest).catch((err: unknown) => {
+        if (!(err instanceof InvalidStateError)) throw err; // ended meanwhile
+      });
+    }
+    await this.leave(ingest);
   }
 
   /**

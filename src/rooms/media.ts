@@ -29,6 +29,8 @@ export interface LiveMedia {
    * Makes connection `connectionId` the contribution `feedId` from a browser's SDP offer and
    * returns the SDP answer. A previous feed of the same id is replaced; whoever it fed is switched
    * to the new one without renegotiating.
+   * With `complete`, the answer comes once the media server has gathered its ICE candidates and
+   * carries them all, for peers that do not trickle (WHIP, RFC 9725).
    * @throws MediaError when KMS rejects the offer; MediaUnavailableError when KMS is unreachable;
    *   InvalidStateError when the live ended meanwhile.
    */
@@ -37,6 +39,7 @@ export interface LiveMedia {
     connectionId: string,
     sdpOffer: string,
     onCandidate: CandidateListener,
+    options?: { complete?: boolean },
   ): Promise<string>;
   /**
    * Makes plain RTP described by `sdpOffer` (the RTMP bridge's ffmpeg, a PC client) the

@@ -44,6 +44,19 @@ export class WebRtcEndpoint extends MediaElement {
     return this.kms.invoke(this.object, 'gatherCandidates');
   }
 
+  /** Subscribes to `IceGatheringDone`: every local candidate has been found (call before gathering). */
+  onIceGatheringDone(listener: () => void): void {
+    this.object.on('IceGatheringDone', () => listener());
+  }
+
+  /**
+   * KMS's local SDP, with every candidate gathered so far in it (`getLocalSessionDescriptor`,
+   * module-core SdpEndpoint): a complete answer for peers that do not trickle (WHIP, RFC 9725).
+   */
+  getLocalSessionDescriptor(): Promise<string> {
+    return this.kms.invoke<string>(this.object, 'getLocalSessionDescriptor');
+  }
+
   /** Hands a remote candidate to KMS (KMS accepts any candidate string). */
   addIceCandidate(candidate: IceCandidateInit): Promise<void> {
     return this.kms.addIceCandidate(this.object, candidate);
