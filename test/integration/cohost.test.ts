@@ -473,6 +473,15 @@ describe('co-hosting', () => {
     }
   });
 
+  test(
+    'no call would have crashed a real KMS, and no sink was cut off by a disconnect after a switch',
+    { skip: NEEDS_FAKE },
+    () => {
+      assert.deepEqual(theia.fake!.crashingCalls, []);
+      assert.deepEqual(theia.fake!.unlinkedSinks(), []);
+    },
+  );
+
   test('setMaster is only ever given a port of its own AlphaBlending', { skip: NEEDS_FAKE }, async () => {
     // every setMaster the app sent names a HubPort whose id is a child of the hub it was sent to
     // (KMS 7.3 crashes on anything else: shared/kms-protocol/README.md)
