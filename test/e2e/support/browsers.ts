@@ -310,8 +310,6 @@ class ChromiumBrowser implements E2eBrowser {
     const context = await this.#browser.newContext({
       viewport: VIEWPORT,
       permissions: ['camera', 'microphone'],
-      // the app's Content-Security-Policy forbids eval, which waitForFunction's string predicates use
-      bypassCSP: true,
     });
     this.#contexts.add(context);
     await context.addInitScript(IN_PAGE_SCRIPT);
@@ -338,8 +336,14 @@ function chromiumDriver(page: PwPage, context: PwContext): Driver {
     },
     url: () => page.url(),
     evaluate: (expression) => page.evaluate(expression),
+    // page.waitForFunction() would evaluate the string inside the page, which the app's CSP
+    // (no 'unsafe-eval') forbids; evaluate() goes through the DevTools protocol and is not blocked
     waitForFunction: async (expression, timeout) => {
-      await page.waitForFunction(expression, undefined, { timeout });
+      const deadline = Date.now() + timeout;
+      while (!(await page.evaluate(expression))) {
+        if (Date.now() > deadline) throw new Error(`not true within ${timeout} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     click: async (expression) => {
       const element = (await page.evaluateHandle(expression)).asElement();
