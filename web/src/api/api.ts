@@ -28,7 +28,7 @@ export interface RoomInfo {
 }
 
 interface CallOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   token?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -113,4 +113,39 @@ export async function fetchRooms(signal?: AbortSignal): Promise<RoomSummary[]> {
 
 export function fetchRoom(roomId: string, signal?: AbortSignal): Promise<RoomInfo> {
   return call(`/api/rooms/${encodeURIComponent(roomId)}`, { signal });
+}
+
+/** An RTMP destination as its owner sees it (`/api/rooms/:id/destinations`): never the key. */
+export interface DestinationView {
+  id: string;
+  url: string;
+  /** `…` and the stream key's last 4 characters. */
+  keyHint: string;
+}
+
+/** An edited destination: `key` may be left out for a stored one (`id`) to keep its key. */
+export interface DestinationInput {
+  id?: string;
+  url: string;
+  key?: string;
+}
+
+export function fetchDestinations(
+  roomId: string,
+  token: string,
+): Promise<{ destinations: DestinationView[]; max: number }> {
+  return call(`/api/rooms/${encodeURIComponent(roomId)}/destinations`, { token });
+}
+
+/** Replaces the room's destinations (from its next live on). */
+export function saveDestinations(
+  roomId: string,
+  token: string,
+  destinations: DestinationInput[],
+): Promise<{ destinations: DestinationView[]; max: number }> {
+  return call(`/api/rooms/${encodeURIComponent(roomId)}/destinations`, {
+    method: 'PUT',
+    token,
+    body: { destinations },
+  });
 }

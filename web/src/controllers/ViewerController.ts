@@ -26,6 +26,8 @@ export class ViewerController implements ReactiveController {
   #stream: MediaStream | undefined;
   #media: RTCPeerConnectionState | undefined;
   #error: string | undefined;
+  /** The server's or client's error code of the last failure (ErrorCode.WebRtcViewerLimit: go to DASH). */
+  #errorCode: number | undefined;
   #connection: PeerConnection | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -47,6 +49,9 @@ export class ViewerController implements ReactiveController {
   }
   get error(): string | undefined {
     return this.#error;
+  }
+  get errorCode(): number | undefined {
+    return this.#errorCode;
   }
 
   hostConnected(): void {
@@ -83,6 +88,7 @@ export class ViewerController implements ReactiveController {
     this.#media = connection.pc.connectionState;
     this.#state = 'connecting';
     this.#error = undefined;
+    this.#errorCode = undefined;
     this.#update();
     try {
       await connection.negotiate('receiveVideo');
@@ -92,6 +98,7 @@ export class ViewerController implements ReactiveController {
       this.#close();
       this.#state = 'failed';
       this.#error = messageOf(err);
+      this.#errorCode = err instanceof TheiaClientError ? err.code : undefined;
       this.#update();
     }
   }

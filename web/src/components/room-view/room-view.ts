@@ -19,6 +19,7 @@ import { endReasonText, viewersText } from '../../text.js';
 import '../chat-panel/chat-panel.js';
 import type { ChatNotice, ChatSendDetail, TheiaChatPanel } from '../chat-panel/chat-panel.js';
 import '../cohost-bar/cohost-bar.js';
+import '../egress-panel/egress-panel.js';
 import '../guest-stage/guest-stage.js';
 import '../host-stage/host-stage.js';
 import '../stage-controls/stage-controls.js';
@@ -82,7 +83,7 @@ export class TheiaRoomView extends LitElement {
     const s = this.#signalling;
     this.#unsubscribe = [
       s.on('liveStarted', ({ liveId }) => {
-        this.#patchRoom({ live: true, liveId });
+        this.#patchRoom({ live: true, liveId, mpdUrl: null, hlsUrl: null });
         this.endNotice = undefined;
       }),
       s.on('liveEnded', ({ reason }) => {
@@ -90,6 +91,7 @@ export class TheiaRoomView extends LitElement {
         this.endNotice = endReasonText(reason);
       }),
       s.on('viewerCountChanged', ({ viewers }) => this.#patchRoom({ viewers })),
+      s.on('egressChanged', ({ mpdUrl, hlsUrl }) => this.#patchRoom({ mpdUrl, hlsUrl })),
       s.on('roomUpdated', ({ room }) => this.#patchRoom({ title: room.title })),
       s.on('stageChanged', (stage) => this.#onStageChanged(stage)),
       s.on('messageReceived', ({ message }) => this.#addMessage(message)),
@@ -178,7 +180,13 @@ export class TheiaRoomView extends LitElement {
           .signalling=${this.#signalling}
           .room=${room}
           .requests=${this.requests}
-        ></theia-stage-controls>`;
+        ></theia-stage-controls>
+        <theia-egress-panel
+          .signalling=${this.#signalling}
+          room-id=${room.id}
+          .token=${this.session?.token}
+          ?live=${room.live}
+        ></theia-egress-panel>`;
     }
     const c = this.#coHost;
     if (c.onStage) {
@@ -197,6 +205,7 @@ export class TheiaRoomView extends LitElement {
         .signalling=${this.#signalling}
         .iceServers=${this.iceServers}
         .liveId=${room.live ? room.liveId : null}
+        .mpdUrl=${room.live ? room.mpdUrl : null}
         .notice=${this.endNotice}
       ></theia-viewer-stage>
       <theia-cohost-bar

@@ -59,6 +59,13 @@ export default [
     .bar .media {
       margin-left: auto;
     }
+    .modes {
+      display: inline-flex;
+      gap: 0.25rem;
+    }
+    .modes button[aria-pressed='true'] {
+      outline: 2px solid var(--theia-accent, currentColor);
+    }
     .media.connected {
       color: var(--theia-ok);
     }

@@ -3,12 +3,19 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import type { SignallingController } from '../../controllers/SignallingController.js';
 import { ViewerController } from '../../controllers/ViewerController.js';
+import { ErrorCode } from '../../protocol.js';
 import { mediaText } from '../../text.js';
+import type { TheiaDashPlayer } from '../dash-player/dash-player.js';
 import styles from './viewer-stage.styles.js';
+
+/** How a viewer watches: WebRTC (lowest latency, limited seats) or DASH (dash.js, any number). */
+export type WatchMode = 'webrtc' | 'dash';
 
 /**
  * @summary A viewer's stage: "Waiting for the host…" while the room is not live; when it is, a
- * receive-only connection and a <video> that says "Connecting…" until it really plays.
+ * receive-only connection and a <video> that says "Connecting…" until it really plays — or the
+ * room's DASH in dash.js, by choice ("Low latency (WebRTC)" / "DASH") or by itself when WebRTC
+ * fails or the room has no WebRTC seat left (ErrorCode.WebRtcViewerLimit).
  *
  * @csspart video - The <video> element.
  * @csspart state - The state line ("Waiting for the host…", "Connecting…", "Playing").
@@ -26,6 +33,14 @@ export class TheiaViewerStage extends LitElement {
   @property({ attribute: 'live-id' }) liveId: string | null = null;
   /** How the last live ended, shown while waiting. */
   @property() notice: string | undefined;
+  /** The room's DASH manifest once it is ready (`mpdUrl`, `egressChanged`), else null. */
+  @property({ attribute: false }) mpdUrl: string | null = null;
+
+  /** What the viewer watches; DASH after a fall-back too. */
+  @state() private mode: WatchMode = 'webrtc';
+  /** Why the page switched to DASH by itself. */
+  @state() private fallback: string | undefined;
+  @state() private dashPlaying = false;
 
   /** True from the video's `playing` event until it stalls or the stream changes. */
   @state() private playing = false;
@@ -48,7 +63,19 @@ export class TheiaViewerStage extends LitElement {
     if (changed.has('liveId')) {
       // a new live needs a new connection: the old one's endpoint went with the old pipeline
       this.#viewer.stop();
-      if (this.liveId !== null) void this.#viewer.watch();
+      this.fallback = undefined;
+      this.dashPlaying = false;
+      if (this.liveId !== null && this.mode === 'webrtc') void this.#viewer.watch();
+    }
+    const v = this.#viewer;
+    if (this.mode === 'webrtc' && this.#live && v.state === 'failed') {
+      // no seat, or no WebRTC path: DASH serves everyone (it waits for mpdUrl if not ready yet)
+      this.fallback =
+        v.errorCode === (ErrorCode.WebRtcViewerLimit as number)
+          ? 'The low-latency stream is full, so you are watching over DASH (a few seconds behind).'
+          : 'The low-latency connection failed, so you are watching over DASH (a few seconds behind).';
+      this.mode = 'dash';
+      v.stop();
     }
   }
 
@@ -62,6 +89,7 @@ export class TheiaViewerStage extends LitElement {
   }
 
   override render(): TemplateResult {
+    if (this.mode === 'dash') return this.#renderDash();
     const v = this.#viewer;
     const watching = this.#live && v.stream !== undefined;
     return html`
@@ -93,6 +121,7 @@ export class TheiaViewerStage extends LitElement {
       </div>
       <div class="bar">
         <span class="muted" part="state" data-testid="viewer-state" role="status">${this.#stateText()}</span>
+        ${this.#renderModes()}
         ${
           this.#live
             ? html`<span class="media muted ${v.media ?? ''}" part="media" data-testid="viewer-media-state"
@@ -104,6 +133,86 @@ export class TheiaViewerStage extends LitElement {
       ${v.error ? html`<p class="error" part="error" role="alert" data-testid="viewer-error">${v.error}</p>` : nothing}
     `;
   }
+
+  #renderModes(): TemplateResult | typeof nothing {
+    if (!this.#live) return nothing;
+    return html`<span class="modes" role="group" aria-label="How to watch">
+      <button
+        type="button"
+        class="secondary"
+        data-testid="viewer-mode-webrtc"
+        aria-pressed=${this.mode === 'webrtc'}
+        @click=${() => this.#setMode('webrtc')}
+      >
+        Low latency (WebRTC)
+      </button>
+      <button
+        type="button"
+        class="secondary"
+        data-testid="viewer-mode-dash"
+        aria-pressed=${this.mode === 'dash'}
+        ?disabled=${this.mpdUrl === null && this.mode !== 'dash'}
+        title=${this.mpdUrl === null ? 'DASH starts a few seconds after the live' : ''}
+        @click=${() => this.#setMode('dash')}
+      >
+        DASH
+      </button>
+    </span>`;
+  }
+
+  #renderDash(): TemplateResult {
+    // dash.js is ~1 MB: loaded the first time someone watches DASH (Lit keeps the properties set
+    // before the element is defined)
+    void import('../dash-player/dash-player.js');
+    const playing = this.#live && this.dashPlaying;
+    const state = !this.#live ? 'Waiting for the host…' : playing ? 'Playing (DASH)' : 'Loading DASH…';
+    return html`
+      <div class="screen">
+        ${
+          this.#live && this.mpdUrl
+            ? html`<theia-dash-player
+                part="dash"
+                .src=${this.mpdUrl}
+                .muted=${this.muted}
+                @theia-dash-state=${this.#onDashState}
+              ></theia-dash-player>`
+            : nothing
+        }
+        ${playing ? html`<span class="corner-tag live">LIVE</span>` : nothing}
+        ${
+          !this.#live
+            ? this.#renderOverlay()
+            : playing
+              ? nothing
+              : html`<div class="overlay">
+                  <span class="spinner" aria-hidden="true"></span
+                  ><span class="state"
+                    >${this.mpdUrl ? 'Loading DASH…' : 'Waiting for the DASH stream…'}</span
+                  >
+                </div>`
+        }
+      </div>
+      <div class="bar">
+        <span class="muted" part="state" data-testid="viewer-state" role="status">${state}</span>
+        ${this.#renderModes()}
+      </div>
+      ${this.fallback ? html`<p class="muted" data-testid="viewer-fallback" role="status">${this.fallback}</p>` : nothing}
+    `;
+  }
+
+  #setMode(mode: WatchMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.fallback = undefined;
+    this.dashPlaying = false;
+    // one stream at a time: leaving WebRTC frees its seat for someone else
+    this.#viewer.stop();
+    if (mode === 'webrtc' && this.#live) void this.#viewer.watch();
+  }
+
+  readonly #onDashState = (e: CustomEvent<{ state: TheiaDashPlayer['state'] }>): void => {
+    this.dashPlaying = e.detail.state === 'playing';
+  };
 
   #stateText(): string {
     if (!this.#live) return 'Waiting for the host…';
