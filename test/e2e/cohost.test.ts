@@ -17,21 +17,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { App } from '../../src/App.js';
-import { loadConfig } from '../../src/config.js';
 import { FakeKms } from '../support/FakeKms.js';
-import { KmsInspector } from '../support/KmsInspector.js';
+import { REAL_KMS_URI, startE2eApp, type E2eApp } from './support/app.js';
 import { browserPool, closeAll, type BrowserName, type E2ePage } from './support/browsers.js';
 import { inPage, type RtcVideoStats } from './support/inPage.js';
 import { expectPlayback, figuresText, startVideoProbe } from './support/playback.js';
 
-const WEB_DIR = process.env.THEIA_E2E_WEB_DIR ?? 'dist/web';
-const REAL_KMS_URI = process.env.KMS_URI;
 const SCREENSHOTS = process.env.THEIA_E2E_SCREENSHOTS;
 const PASSWORD = 'password123';
 /**
@@ -54,41 +48,23 @@ const GRID_WIDTH = 1280;
 const browsers = browserPool();
 let app: App;
 let kms: FakeKms | undefined;
-let dataDir: string;
-let instanceId: string;
+let e2e: E2eApp;
 
 before(async () => {
-  if (!existsSync(path.join(WEB_DIR, 'index.html'))) {
-    throw new Error(`${WEB_DIR}/index.html is missing: run \`npm run build:web\` before the e2e tests.`);
-  }
   await Promise.all([browsers.get('chromium'), browsers.get(VIEWER_BROWSER), startApp()]);
 });
 
 async function startApp(): Promise<void> {
-  kms = REAL_KMS_URI ? undefined : await FakeKms.start({ media: true });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'theia-e2e-cohost-'));
-  instanceId = `e2e-${randomUUID().slice(0, 8)}`;
-  app = await App.create(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      KMS_URI: REAL_KMS_URI ?? kms!.url,
-      WEB_DIR,
-      INSTANCE_ID: instanceId,
-      LOGIN_RATE_LIMIT: '1000',
-      NODE_ENV: 'test',
-    }),
-  );
+  e2e = await startE2eApp();
+  app = e2e.app;
+  kms = e2e.kms;
 }
 
 after(async () => {
   try {
     await browsers.close();
   } finally {
-    await app?.close();
-    await kms?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await e2e?.close();
   }
 });
 
@@ -142,14 +118,9 @@ async function eventually(
   }
 }
 
-async function kmsObjects(): Promise<unknown[]> {
-  if (kms) return kms.objects();
-  const inspector = await KmsInspector.connect(REAL_KMS_URI!);
-  try {
-    return await inspector.pipelines(`theia/${instanceId}/`);
-  } finally {
-    inspector.close();
-  }
+/** Media objects this app holds in KMS (the fake's object table, or the real KMS's pipelines of this app). */
+function kmsObjects(): Promise<unknown[]> {
+  return e2e.kmsObjects();
 }
 
 /** The page's peer connections that are not closed. */
