@@ -2,7 +2,7 @@
  * The express app: REST API under /api (JSON in, JSON out, errors as
  * `{"error": {"code": <ErrorCode>, "message": "…"}}` with a 4xx/5xx status), the media KMS fetches
  * (the face-overlay image), and the built web client. One router per resource
- * (authRouter, roomsRouter, livesRouter); every body and path parameter is validated with zod there;
+ * (authRouter, roomsRouter, livesRouter, destinationsRouter, timeRouter, dashRouter); every body and path parameter is validated with zod there;
  * auth/ and rooms/ trust their inputs.
  */
 import { existsSync } from 'node:fs';
@@ -17,10 +17,13 @@ import { FACE_OVERLAY_PATH } from '../media/faceOverlay.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { Store } from '../store/Store.js';
 import { createAuthRouter } from './authRouter.js';
+import { createDashRouter } from './dashRouter.js';
+import { createDestinationsRouter } from './destinationsRouter.js';
 import { createLivesRouter } from './livesRouter.js';
 import { sendError } from './requests.js';
 import { createRoomsRouter } from './roomsRouter.js';
 import { securityHeaders } from './securityHeaders.js';
+import { createTimeRouter } from './timeRouter.js';
 
 /** Files the app ships for KMS to fetch (the face-overlay PNG), relative to the working directory like WEB_DIR. */
 const ASSETS_DIR = path.resolve('assets');
@@ -53,12 +56,17 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
     res.json({ iceServers: config.iceServers });
   });
   api.use(createAuthRouter({ config, store, auth, log }));
+  api.use(createTimeRouter()); // GET /api/time: the clock DASH players sync to
+  api.use(createDestinationsRouter({ auth, store })); // /api/rooms/:id/destinations (RTMP push)
   api.use('/rooms', createRoomsRouter({ config, auth, rooms }));
   api.use('/lives', createLivesRouter({ rooms }));
   api.use((req, res) =>
     sendError(res, 404, ErrorCode.NotFound, `No API at ${req.method} ${req.originalUrl}.`),
   );
   app.use('/api', api);
+
+  // each live's DASH/HLS files, written by its egress ffmpeg (doc/egress.md)
+  app.use('/dash', createDashRouter({ dataDir: config.dataDir }));
 
   // KMS fetches the overlay when face detection switches on (config MEDIA_PUBLIC_URL)
   app.get(FACE_OVERLAY_PATH, (_req, res) => {

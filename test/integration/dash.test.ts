@@ -1,26 +1,16 @@
 /**
  * Serving DASH/HLS over HTTP (`/dash/<roomId>/…`, `/api/time`), the RTMP destinations API and the
- * WebRTC viewer limit, through the real app (store, auth, rooms, fake KMS). The routers are mounted
- * here on a small express app around the app's store, the way createHttpApp mounts them, behind
- * the app's own security headers.
+ * WebRTC viewer limit, through the real app (its routers and security headers, store, auth, rooms,
+ * fake KMS).
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { AuthService } from '../../src/auth/AuthService.js';
-import { TheiaError } from '../../src/errors.js';
-import { createDashRouter } from '../../src/http/dashRouter.js';
-import { createDestinationsRouter } from '../../src/http/destinationsRouter.js';
-import { securityHeaders } from '../../src/http/securityHeaders.js';
-import { createTimeRouter } from '../../src/http/timeRouter.js';
 import { ErrorCode } from '../../src/signalling/protocol.js';
 import { RpcError } from '../support/RpcClient.js';
 import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
-import { tempDir } from '../support/tempDir.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
 /** A raw GET, path sent as written (fetch would normalise `..` away). */
@@ -42,45 +32,16 @@ function rawGet(
   });
 }
 
-/** The routers of issue 8 on an express app, as createHttpApp mounts them. */
-async function serve(
-  dataDir: string,
-  auth?: AuthService,
-  theia?: Theia,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const app = express();
-  app.use(
-    securityHeaders({ publicUrl: 'http://localhost:8080', indexHtml: path.join(dataDir, 'none.html') }),
-  );
-  const api = express.Router();
-  api.use(express.json());
-  api.use(createTimeRouter());
-  if (auth && theia) api.use(createDestinationsRouter({ auth, store: theia.app.store }));
-  app.use('/api', api);
-  app.use('/dash', createDashRouter({ dataDir }));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = err instanceof TheiaError ? err : undefined;
-    res
-      .status(e?.status ?? 500)
-      .json({ error: { code: e?.code ?? ErrorCode.InternalError, message: String(err) } });
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('DASH over HTTP', () => {
-  let dir: { dir: string; remove: () => Promise<void> };
-  let http: { url: string; close(): Promise<void> };
+  let theia: Theia;
+  let http: { url: string };
   const roomId = '3f0c1d7e-5a4b-4c2d-9e8f-0a1b2c3d4e5f';
 
   before(async () => {
-    dir = await tempDir('theia-dash-http-');
-    const room = path.join(dir.dir, 'dash', roomId);
+    theia = await startTheia();
+    http = { url: theia.url };
+    const dataDir = theia.app.config.dataDir; // the store's theia.json is there too: never served
+    const room = path.join(dataDir, 'dash', roomId);
     await mkdir(room, { recursive: true });
     await writeFile(path.join(room, 'manifest.mpd'), '<?xml version="1.0"?><MPD/>');
     await writeFile(path.join(room, 'master.m3u8'), '#EXTM3U\n');
@@ -89,14 +50,9 @@ describe('DASH over HTTP', () => {
     await writeFile(path.join(room, 'chunk-stream0-abc-00001.m4s'), Buffer.alloc(1000, 2));
     await writeFile(path.join(room, 'chunk-stream0-abc-00002.m4s.tmp'), Buffer.alloc(10, 3));
     await writeFile(path.join(room, '.hidden.m4s'), 'x');
-    await writeFile(path.join(dir.dir, 'theia.json'), '{"secret":true}');
-    await writeFile(path.join(dir.dir, 'dash', 'stray.mpd'), 'outside any room');
-    http = await serve(dir.dir);
+    await writeFile(path.join(dataDir, 'dash', 'stray.mpd'), 'outside any room');
   });
-  after(async () => {
-    await http?.close();
-    await dir?.remove();
-  });
+  after(() => theia?.close());
 
   test('serves the manifest, playlists and segments with their content types and caching', async () => {
     const cases = [
@@ -191,21 +147,15 @@ describe('DASH over HTTP', () => {
 
 describe('RTMP destinations and the WebRTC viewer limit', () => {
   let theia: Theia;
-  let http: { url: string; close(): Promise<void> };
-  let dir: { dir: string; remove: () => Promise<void> };
+  let http: { url: string };
 
   before(async () => {
     theia = await startTheia({
       env: { DASH_EGRESS: 'on', EGRESS_RTP_PORTS: '42100-42199', MAX_WEBRTC_VIEWERS: '1' },
     });
-    dir = await tempDir('theia-dest-');
-    http = await serve(dir.dir, new AuthService(theia.app.store, { tokenTtlMs: 3_600_000 }), theia);
+    http = { url: theia.url };
   });
-  after(async () => {
-    await http?.close();
-    await theia?.close();
-    await dir?.remove();
-  });
+  after(() => theia?.close());
 
   async function call(
     p: string,
