@@ -129,7 +129,7 @@ describe('co-hosting', () => {
     );
     assert.equal(stage.layout, 'pip');
     // the guest's LiveId + LiveCode authorise its contribution (the seed's 校验推流授权)
-    assert.equal(theia.app.rooms.verifyLive(result.liveId, forGuest.liveCode!), true);
+    assert.equal(theia.app.rooms.verifyLive(result.liveId, forGuest.liveCode), true);
 
     // accepted but not publishing yet: still solo
     await settles('guest accepted, not publishing: still solo', graph, {
@@ -201,7 +201,7 @@ describe('co-hosting', () => {
       elements: { WebRtcEndpoint: 2 },
       connections: { 'WebRtcEndpoint→WebRtcEndpoint': 1 },
     });
-    assert.equal(theia.app.rooms.verifyLive(result.liveId, forGuest.liveCode!), false);
+    assert.equal(theia.app.rooms.verifyLive(result.liveId, forGuest.liveCode), false);
     // a guest that left keeps watching like any viewer
     await guest.ws.request('receiveVideo', { sdpOffer: chromeRecvOnlyOffer });
 
@@ -482,7 +482,7 @@ describe('co-hosting', () => {
     },
   );
 
-  test('setMaster is only ever given a port of its own AlphaBlending', { skip: NEEDS_FAKE }, async () => {
+  test('setMaster is only ever given a port of its own AlphaBlending', { skip: NEEDS_FAKE }, () => {
     // every setMaster the app sent names a HubPort whose id is a child of the hub it was sent to
     // (KMS 7.3 crashes on anything else: shared/kms-protocol/README.md)
     const calls = theia.fake!.calls({ method: 'invoke', operation: 'setMaster' });

@@ -104,9 +104,7 @@ export class KmsInspector {
    * `{ 'HubPort→WebRtcEndpoint': 1, 'WebRtcEndpoint→HubPort': 2 }`. With `ids`, connections are
    * given by element id in `edges` too (for following one element).
    */
-  async graph(
-    prefix: string,
-  ): Promise<{
+  async graph(prefix: string): Promise<{
     elements: Record<string, number>;
     connections: Record<string, number>;
     edges: Array<[string, string]>;
