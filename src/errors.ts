@@ -3,7 +3,7 @@
  * error code on the signalling socket, listed in doc/protocol.md) and an HTTP status for the REST API.
  * Messages are written for the user: they say what went wrong and what to do next.
  */
-import { ErrorCode } from './signalling/protocol.js';
+import { ErrorCode } from './protocol/index.js';
 
 export { ErrorCode };
 

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ConflictError, UnauthenticatedError } from '../errors.js';
-import type { PublicUser } from '../signalling/protocol.js';
+import type { PublicUser } from '../protocol/index.js';
 import type { Store, UserRecord } from '../store/Store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { normalizeUserName, userNameKey } from './userNames.js';

@@ -27,7 +27,7 @@ import kurentoClient, {
 } from 'kurento-client';
 import { MediaError, MediaUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { IceCandidateInit } from '../signalling/protocol.js';
+import type { IceCandidateInit } from '../protocol/index.js';
 import { KmsObject } from './KmsObject.js';
 
 export type KmsState = 'connecting' | 'ready' | 'closed';

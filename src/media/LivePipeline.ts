@@ -15,7 +15,7 @@ import type {
   LiveMediaEvents,
   MediaCloseReason,
 } from '../rooms/media.js';
-import type { IceCandidateInit, Layout } from '../signalling/protocol.js';
+import type { IceCandidateInit, Layout } from '../protocol/index.js';
 import type { FaceOverlay } from './elements/FaceOverlayFilter.js';
 import type { MediaElement } from './elements/MediaElement.js';
 import { RtpEndpoint } from './elements/RtpEndpoint.js';

@@ -6,7 +6,7 @@
  * A Mixer is made for one set of feeds and one layout; a change of either makes a new Mixer, the
  * program switches to it, and the old one is closed (doc/media-graph.md).
  */
-import type { Layout } from '../signalling/protocol.js';
+import type { Layout } from '../protocol/index.js';
 import { AlphaBlending } from './elements/AlphaBlending.js';
 import { Composite } from './elements/Composite.js';
 import type { Hub } from './elements/Hub.js';

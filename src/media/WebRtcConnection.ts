@@ -5,7 +5,7 @@
  * before `processOffer`; `gatherCandidates` comes after the answer (trickle ICE, RFC 8838).
  */
 import type { CandidateListener } from '../rooms/media.js';
-import type { IceCandidateInit } from '../signalling/protocol.js';
+import type { IceCandidateInit } from '../protocol/index.js';
 import { InvalidStateError, MediaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { WebRtcEndpoint } from './elements/WebRtcEndpoint.js';

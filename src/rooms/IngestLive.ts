@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { EndReason, NotificationMethod, NotificationParams } from '../signalling/protocol.js';
+import type { EndReason, NotificationMethod, NotificationParams } from '../protocol/index.js';
 import type { UserRecord } from '../store/Store.js';
 import type { Participant } from './Participant.js';
 import type { Room } from './Room.js';

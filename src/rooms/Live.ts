@@ -5,7 +5,7 @@
  * and checks who may publish and whom they may watch. Room decides when, and tells people.
  */
 import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors.js';
-import type { EndpointKind, IceCandidateInit, Layout, StageMember } from '../signalling/protocol.js';
+import type { EndpointKind, IceCandidateInit, Layout, StageMember } from '../protocol/index.js';
 import type { LiveRecord } from '../store/Store.js';
 import type { LiveEgress } from './egress.js';
 import type { CandidateListener, LiveMedia } from './media.js';

@@ -2,7 +2,7 @@
  * A client as the room logic sees it: one signalling connection, maybe logged in.
  * signalling/Peer implements it over a WebSocket.
  */
-import type { NotificationMethod, NotificationParams } from '../signalling/protocol.js';
+import type { NotificationMethod, NotificationParams } from '../protocol/index.js';
 import type { UserRecord } from '../store/Store.js';
 
 export interface Participant {

@@ -33,7 +33,7 @@ import {
   type Role,
   type RoomSummary,
   type StageState,
-} from '../signalling/protocol.js';
+} from '../protocol/index.js';
 import type { LiveRecord, MessageRecord, RoomRecord, Store } from '../store/Store.js';
 import { Live } from './Live.js';
 import { destinationUrl, type EgressService } from './egress.js';

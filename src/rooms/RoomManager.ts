@@ -6,7 +6,7 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ChatMessage, CoHostRequest, EndReason, Role, RoomSummary } from '../signalling/protocol.js';
+import type { ChatMessage, CoHostRequest, EndReason, Role, RoomSummary } from '../protocol/index.js';
 import type { Store } from '../store/Store.js';
 import type { EgressService } from './egress.js';
 import type { MediaService } from './media.js';

@@ -9,7 +9,7 @@
  * ```
  */
 import { InvalidStateError, NotFoundError } from '../errors.js';
-import type { CoHostRequest } from '../signalling/protocol.js';
+import type { CoHostRequest } from '../protocol/index.js';
 import type { LiveRecord } from '../store/Store.js';
 import type { Participant } from './Participant.js';
 

@@ -3,7 +3,7 @@
  * to CDNs): start it with a live, learn how each output fares, close it with the live. egress/
  * implements it with ffmpeg; unit tests can leave it out (no egress).
  */
-import type { DashStatus, DestinationStatus, EgressStatus } from '../signalling/protocol.js';
+import type { DashStatus, DestinationStatus, EgressStatus } from '../protocol/index.js';
 import type { LiveMedia } from './media.js';
 
 export type { DashStatus, DestinationStatus, EgressStatus };

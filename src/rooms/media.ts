@@ -3,7 +3,7 @@
  * endpoints (../shared/ARCHITECTURE.md, "The media layer, feed-based"). media/ implements it on
  * Kurento; unit tests implement it in memory (test/support/MemoryMedia.ts).
  */
-import type { EndReason, IceCandidateInit, Layout } from '../signalling/protocol.js';
+import type { EndReason, IceCandidateInit, Layout } from '../protocol/index.js';
 
 /** Called with each ICE candidate the media server gathers for one WebRTC connection. */
 export type CandidateListener = (candidate: IceCandidateInit) => void;

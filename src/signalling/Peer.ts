@@ -13,7 +13,7 @@ import {
   type ErrorCode,
   type NotificationMethod,
   type NotificationParams,
-} from './protocol.js';
+} from '../protocol/index.js';
 
 export type JsonRpcId = string | number | null;
 

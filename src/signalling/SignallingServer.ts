@@ -27,7 +27,7 @@ import {
   type RequestParams,
   type RequestResults,
   type SessionEndReason,
-} from './protocol.js';
+} from '../protocol/index.js';
 import { describeIssues, paramsSchemas, requestEnvelope } from './schemas.js';
 
 /** Frames above this size close the socket (ws code 1009); below it but above Limits.maxMessageBytes get an error. */

@@ -3,7 +3,7 @@
  * The shapes match protocol.ts's RequestParams.
  */
 import { z } from 'zod';
-import { Limits, type Method } from './protocol.js';
+import { Limits, type Method } from '../protocol/index.js';
 
 /**
  * An SDP offer (RFC 8866). Only its type and size are checked here: KMS judges the content and

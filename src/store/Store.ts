@@ -18,7 +18,7 @@ import path from 'node:path';
 import { TextFile } from 'lowdb/node';
 import { z } from 'zod';
 import { InvalidStateError, StoreCorruptError } from '../errors.js';
-import { Limits, type CoHostEndReason, type EndReason } from '../signalling/protocol.js';
+import { Limits, type CoHostEndReason, type EndReason } from '../protocol/index.js';
 import { JsonChunks } from './JsonChunks.js';
 import { WriteCoalescer } from './WriteCoalescer.js';
 

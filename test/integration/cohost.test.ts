@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode } from '../../src/signalling/protocol.js';
+import { ErrorCode } from '../../src/protocol/index.js';
 import type { RpcClient, RpcError } from '../support/RpcClient.js';
 import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
 import { NEEDS_FAKE, startTheia, type Theia } from '../support/theia.js';

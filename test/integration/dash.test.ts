@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode } from '../../src/signalling/protocol.js';
+import { ErrorCode } from '../../src/protocol/index.js';
 import { RpcError } from '../support/RpcClient.js';
 import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
 import { startTheia, type Theia } from '../support/theia.js';

@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { tokenHash } from '../../src/auth/AuthService.js';
-import { CloseCode, ErrorCode, Limits } from '../../src/signalling/protocol.js';
+import { CloseCode, ErrorCode, Limits } from '../../src/protocol/index.js';
 import { RpcError } from '../support/RpcClient.js';
 import { chromeRecvOnlyOffer } from '../support/sdp.js';
 import { NEEDS_FAKE, startTheia, type Theia } from '../support/theia.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { App } from '../../src/App.js';
 import { loadConfig } from '../../src/config.js';
-import { ErrorCode } from '../../src/signalling/protocol.js';
+import { ErrorCode } from '../../src/protocol/index.js';
 import { FakeKms } from '../support/FakeKms.js';
 import { RpcClient } from '../support/RpcClient.js';
 import { chromeOffer } from '../support/sdp.js';

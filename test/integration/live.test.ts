@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode } from '../../src/signalling/protocol.js';
+import { ErrorCode } from '../../src/protocol/index.js';
 import type { RpcClient } from '../support/RpcClient.js';
 import { chromeOffer, chromeRecvOnlyOffer } from '../support/sdp.js';
 import { KmsInspector } from '../support/KmsInspector.js';

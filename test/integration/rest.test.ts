@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode } from '../../src/signalling/protocol.js';
+import { ErrorCode } from '../../src/protocol/index.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
 describe('REST API', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCode, Limits } from '../../src/signalling/protocol.js';
+import { ErrorCode, Limits } from '../../src/protocol/index.js';
 import { RpcClient } from '../support/RpcClient.js';
 import { startTheia, type Theia } from '../support/theia.js';
 

@@ -12,7 +12,7 @@ import type {
   MediaCloseReason,
   MediaService,
 } from '../../src/rooms/media.js';
-import type { IceCandidateInit, Layout } from '../../src/signalling/protocol.js';
+import type { IceCandidateInit, Layout } from '../../src/protocol/index.js';
 
 type Events = { [E in keyof LiveMediaEvents]: Parameters<LiveMediaEvents[E]> };
 

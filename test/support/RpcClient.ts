@@ -3,7 +3,7 @@
  * rejects with an RpcError carrying the code; notifications are recorded and can be awaited.
  */
 import { WebSocket } from 'ws';
-import type { NotificationMethod, NotificationParams } from '../../src/signalling/protocol.js';
+import type { NotificationMethod, NotificationParams } from '../../src/protocol/index.js';
 
 export class RpcError extends Error {
   constructor(

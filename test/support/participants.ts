@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Participant } from '../../src/rooms/Participant.js';
-import type { NotificationMethod, NotificationParams } from '../../src/signalling/protocol.js';
+import type { NotificationMethod, NotificationParams } from '../../src/protocol/index.js';
 import type { UserRecord } from '../../src/store/Store.js';
 
 export interface Recorded {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../src/logger.js';
 import { Peer } from '../../src/signalling/Peer.js';
-import { CloseCode } from '../../src/signalling/protocol.js';
+import { CloseCode } from '../../src/protocol/index.js';
 
 /** The part of a ws WebSocket a Peer uses, with a `bufferedAmount` the test sets. */
 class StubSocket extends EventEmitter {

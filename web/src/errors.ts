@@ -1,7 +1,7 @@
 /**
  * Errors the client shows to people. The server writes its messages for users (what went wrong,
  * what to do next), so `message` is displayed as it is; `code` is the stable ErrorCode of
- * src/signalling/protocol.ts, or one of the client's own below.
+ * src/protocol/, or one of the client's own below.
  */
 import { ErrorCode } from './protocol.js';
 

@@ -1,2 +1,2 @@
-/** The signalling protocol shared with the server (the one source of truth is src/signalling/protocol.ts). */
-export * from '../../src/signalling/protocol.js';
+/** The protocol shared with the server (the one source of truth is src/protocol/). */
+export * from '../../src/protocol/index.js';

@@ -2,7 +2,7 @@
  * A KMS WebRtcEndpoint (module-elements, kmd/elements.WebRtcEndpoint.kmd.json): SDP offer/answer
  * (RFC 8829) and trickle ICE (RFC 8838) with one browser.
  */
-import type { IceCandidateInit } from '../../signalling/protocol.js';
+import type { IceCandidateInit } from '../../protocol/index.js';
 import type { KmsConnection } from '../KmsConnection.js';
 import type { KmsObject } from '../KmsObject.js';
 import { MediaElement } from './MediaElement.js';

@@ -1,6 +1,6 @@
 /**
  * The signalling socket of one page (JSON-RPC 2.0 over the WebSocket at `/ws`,
- * https://www.jsonrpc.org/specification; methods in src/signalling/protocol.ts and doc/protocol.md).
+ * https://www.jsonrpc.org/specification; methods in src/protocol/ and doc/protocol.md).
  * Opens when its host connects, closes when the host disconnects, and does not reconnect by
  * itself: the server ties room membership and media to the socket, so a new socket means joining
  * again, which the owner of the page decides.
