@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger, type Logger } from './logger.js';
 import { DashEgressService } from './egress/DashEgressService.js';
+import { RtmpIngest } from './ingest/RtmpIngest.js';
 import { KmsConnection } from './media/KmsConnection.js';
 import { FACE_OVERLAY_PATH, FACE_OVERLAY_PLACEMENT } from './media/faceOverlay.js';
 import { KurentoMediaService } from './media/KurentoMediaService.js';
@@ -22,6 +23,8 @@ export class App {
   readonly store: Store;
   readonly kms: KmsConnection;
   readonly rooms: RoomManager;
+  /** The RTMP server for OBS (RTMP_INGEST=on), src/ingest/RtmpIngest.ts. */
+  readonly rtmpIngest: RtmpIngest | undefined;
   readonly #http: Server;
   readonly #signalling: SignallingServer;
   readonly #egress: DashEgressService | undefined;
@@ -36,6 +39,7 @@ export class App {
     http: Server;
     signalling: SignallingServer;
     egress: DashEgressService | undefined;
+    rtmpIngest: RtmpIngest | undefined;
     log: Logger;
   }) {
     this.config = parts.config;
@@ -45,6 +49,7 @@ export class App {
     this.#http = parts.http;
     this.#signalling = parts.signalling;
     this.#egress = parts.egress;
+    this.rtmpIngest = parts.rtmpIngest;
     this.#log = parts.log;
   }
 
@@ -125,7 +130,28 @@ export class App {
       await signalling.close();
       throw err;
     }
-    const app = new App({ config, store, kms, rooms, http, signalling, egress, log });
+    let rtmpIngest: RtmpIngest | undefined;
+    try {
+      rtmpIngest = config.ingest.rtmp
+        ? await RtmpIngest.create({
+            host: config.host,
+            port: config.ingest.rtmpPort,
+            store,
+            rooms,
+            ffmpegPath: config.egress.ffmpegPath,
+            kmsRtpAddress: config.ingest.kmsRtpAddress,
+            idleTimeoutMs: config.ingest.idleTimeoutMs,
+            logger: createLogger('ingest'),
+          })
+        : undefined;
+    } catch (err) {
+      kms.close();
+      await signalling.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      throw err;
+    }
+    const app = new App({ config, store, kms, rooms, http, signalling, egress, rtmpIngest, log });
     log.info({ url: app.url, kms: config.kms.uri, kmsState: kms.state }, 'Theia listening');
     return app;
   }
@@ -145,6 +171,7 @@ export class App {
 
   async #close(): Promise<void> {
     this.#log.info('shutting down');
+    await this.rtmpIngest?.close(); // OBS streams and their bridges; their lives end below anyway
     await this.rooms.close('shutdown');
     await this.#egress?.drain(); // every ffmpeg gone, files removed
     await this.#signalling.close();

@@ -185,6 +185,14 @@ const schema = z.object({
       error: 'must be an http:// or https:// URL KMS can reach, e.g. http://10.0.0.5:8080',
     })
     .optional(),
+  RTMP_INGEST: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  RTMP_PORT: integer(0, 65535).default(1935),
+  INGEST_KMS_RTP_ADDRESS: z
+    .string()
+    .regex(/^[\w.:-]+$/, 'must be a host address, e.g. 127.0.0.1')
+    .optional(),
+  INGEST_IDLE_TIMEOUT_MS: positiveInt.default(120_000),
+  RTP_HANDSHAKE_PORT: integer(0, 65535).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
   NODE_ENV: z.string().optional(),
 });
@@ -256,6 +264,20 @@ export interface Config {
    * (RTMP_DESTINATIONS, at most 3); `{roomId}` in a URL is replaced by the room's id.
    */
   rtmpDestinations: string[];
+  /**
+   * Lives fed from outside a browser (doc/ingest.md): the embedded RTMP server for OBS (RTMP_INGEST,
+   * RTMP_PORT; 0 picks a free port), the address the RTMP bridge's ffmpeg sends RTP to
+   * (INGEST_KMS_RTP_ADDRESS; undefined: the `c=` address of KMS's answer), how long a stream may
+   * send nothing before its live ends (INGEST_IDLE_TIMEOUT_MS), and the UDP port of the RTP
+   * publish handshake (RTP_HANDSHAKE_PORT; undefined: off).
+   */
+  ingest: {
+    rtmp: boolean;
+    rtmpPort: number;
+    kmsRtpAddress: string | undefined;
+    idleTimeoutMs: number;
+    rtpHandshakePort: number | undefined;
+  };
   /** pino level; `src/logger.ts` reads the same variable. */
   logLevel: LogLevel;
 }
@@ -317,6 +339,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     maxWebRtcViewers: e.MAX_WEBRTC_VIEWERS,
     rtmpDestinations: e.RTMP_DESTINATIONS,
+    ingest: {
+      rtmp: e.RTMP_INGEST === 'on',
+      rtmpPort: e.RTMP_PORT,
+      kmsRtpAddress: e.INGEST_KMS_RTP_ADDRESS,
+      idleTimeoutMs: e.INGEST_IDLE_TIMEOUT_MS,
+      rtpHandshakePort: e.RTP_HANDSHAKE_PORT,
+    },
     mediaPublicUrl: e.MEDIA_PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
   };
