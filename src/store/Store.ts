@@ -295,6 +295,24 @@ export class Store {
   }
 
   /**
+   * Replaces user `userId`'s stream key (RtmpToken) with `rtmpToken`: the old one stops working at
+   * once (its running stream is cut by the ingest, src/http/rtpRouter.ts).
+   * @returns the user, undefined for an unknown id. @throws InvalidStateError after close().
+   */
+  async setRtmpToken(userId: string, rtmpToken: string): Promise<UserRecord | undefined> {
+    this.#requireOpen();
+    const i = this.#users.items.findIndex((u) => u.id === userId);
+    const user = this.#users.items[i];
+    if (!user) return undefined;
+    this.#userByRtmpToken.delete(user.rtmpToken);
+    user.rtmpToken = rtmpToken;
+    this.#userByRtmpToken.set(rtmpToken, user);
+    this.#users.changed(i);
+    await this.#main.request();
+    return user;
+  }
+
+  /**
    * Adds a user and the room they own in one write.
    * @throws InvalidStateError after close(); the write's error (e.g. ENOSPC) if it failed.
    */
