@@ -64,7 +64,7 @@ describe('RTP publish (scheme 2) and stream keys', () => {
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text)) : undefined };
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
 
   test('start, publish (ports, SSRCs, answer), reuse refused, owner-only DELETE, then expired', async () => {
