@@ -107,6 +107,7 @@ export class App {
     const auth = new AuthService(store, { tokenTtlMs: config.tokenTtlMs });
     const rooms = new RoomManager(store, media, createLogger('rooms'), {
       maxGuests: config.maxGuests,
+      hostGraceMs: config.hostGraceMs,
       egress,
       ...options.rooms,
     });

@@ -134,6 +134,7 @@ const schema = z.object({
   TRUST_PROXY: trustProxy,
   ALLOWED_ORIGINS: origins,
   WS_HEARTBEAT_MS: positiveInt.default(15_000),
+  HOST_GRACE_MS: integer(0, 600_000).default(20_000),
   MAX_GUESTS: integer(1, 3).default(1),
   MIX_WIDTH: integer(160, 3840).default(1280),
   MIX_HEIGHT: integer(120, 2160).default(720),
@@ -239,6 +240,11 @@ export interface Config {
    */
   allowedOrigins: string[];
   wsHeartbeatMs: number;
+  /**
+   * How long a live waits for its host's connection after it dropped (HOST_GRACE_MS, ms): a host
+   * back within it goes on under the same LiveId; 0 ends the live at once.
+   */
+  hostGraceMs: number;
   /** Guests on a stage besides the host (MAX_GUESTS, 1–3). */
   maxGuests: number;
   /** Caps of the co-hosting grid mix: px and frames per second (MIX_WIDTH, MIX_HEIGHT, MIX_FPS). */
@@ -329,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     allowedOrigins: e.ALLOWED_ORIGINS,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
+    hostGraceMs: e.HOST_GRACE_MS,
     maxGuests: e.MAX_GUESTS,
     mix: { maxWidth: e.MIX_WIDTH, maxHeight: e.MIX_HEIGHT, framerate: e.MIX_FPS },
     egress: {

@@ -121,8 +121,18 @@ export type Role = 'host' | 'viewer';
 /** Results of each request, by method name. */
 export interface RequestResults {
   authenticate: { user: PublicUser };
-  /** `requests`: pending co-host requests, oldest first, for the host (empty for others). */
-  joinRoom: { room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] };
+  /**
+   * `requests`: pending co-host requests, oldest first, for the host (empty for others).
+   * `publishing`: this connection carries the live's camera (a host coming back within
+   * HOST_GRACE_MS after its connection dropped): send it with `publishVideo`, no `startLive`.
+   */
+  joinRoom: {
+    room: RoomSummary;
+    role: Role;
+    messages: ChatMessage[];
+    requests: CoHostRequest[];
+    publishing: boolean;
+  };
   leaveRoom: Record<string, never>;
   startLive: { liveId: string; liveCode: string };
   stopLive: Record<string, never>;
@@ -186,6 +196,13 @@ export interface NotificationParams {
    * anonymous and has left its room (a host's live ended); join again to keep watching.
    */
   sessionEnded: { reason: SessionEndReason };
+  /**
+   * The connection carrying the live's camera dropped; the live waits `graceMs` for the host to
+   * come back (to everyone in the room).
+   */
+  hostAway: { roomId: string; liveId: string; graceMs: number };
+  /** The host is back within the grace period; the live goes on under the same LiveId. */
+  hostBack: { roomId: string; liveId: string };
   /** The room's title changed (to everyone in the room). */
   roomUpdated: { room: RoomSummary };
   /** The live's DASH/HLS became available, or stopped being so (to everyone in the room). */

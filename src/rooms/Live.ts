@@ -17,8 +17,13 @@ export class Live {
   readonly media: LiveMedia;
   /** The room owner's user id: the host's feed. */
   readonly ownerId: string;
-  /** The connection that started the live and alone may publish the host's camera. */
-  readonly hostId: string;
+  /**
+   * The connection that carries the host's camera (the one that started the live, or the one that
+   * came back after it dropped): alone may publish the host's feed.
+   */
+  hostId: string;
+  /** While the host's connection is gone and the live waits for it (HOST_GRACE_MS): the timer. */
+  hostAway: NodeJS.Timeout | undefined;
   readonly stage: Stage;
   /** The live's DASH/HLS output, when egress is on. */
   egress: LiveEgress | undefined;
@@ -133,6 +138,16 @@ export class Live {
   /** Releases connection `endpoint` of `p`, if it has one. */
   disconnectOne(p: Participant, endpoint: EndpointKind): void {
     if (this.#endpoints.get(p.id)?.delete(endpoint)) this.media.disconnect(`${p.id}:${endpoint}`);
+  }
+
+  /** Releases `p`'s receive-only connections, keeping what it publishes (a host that dropped). */
+  disconnectReceivers(p: Participant): void {
+    const kinds = this.#endpoints.get(p.id);
+    for (const endpoint of [...(kinds ?? [])]) {
+      if (endpoint === 'publish') continue;
+      kinds!.delete(endpoint);
+      this.media.disconnect(`${p.id}:${endpoint}`);
+    }
   }
 
   /** Releases every connection of `p` (it left the room, or the stage). */

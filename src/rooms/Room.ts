@@ -61,6 +61,11 @@ export interface RoomContext {
   maxGuests: number;
   /** DASH/HLS egress of each live; none when disabled. */
   egress?: EgressService;
+  /**
+   * How long a live waits for its host's connection to come back after it dropped, ms
+   * (HOST_GRACE_MS); 0 ends the live at once.
+   */
+  hostGraceMs: number;
 }
 
 /** A stored room's stage settings, with the defaults of rooms stored before co-hosting existed. */
@@ -250,12 +255,18 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /** Adds `p`; returns the room, `p`'s role, the last chat messages and (for the host) the pending requests. */
-  join(
-    p: Participant,
-  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] }> {
+  join(p: Participant): Promise<{
+    room: RoomSummary;
+    role: Role;
+    messages: ChatMessage[];
+    requests: CoHostRequest[];
+    publishing: boolean;
+  }> {
     return this.#run('join', () => {
       this.#participants.set(p.id, p);
       const role = this.#roleOf(p);
+      const live = this.#live;
+      if (live?.hostAway && role === 'host') this.#hostBack(live, p);
       this.#log.debug({ participantId: p.id, userId: p.user?.id, role }, 'joined');
       const before = this.#viewerIds.size;
       if (role === 'viewer') this.#viewerIds.add(p.id);
@@ -266,18 +277,25 @@ export class Room extends EventEmitter<RoomEvents> {
       const egress = role === 'host' ? this.#live?.egress : undefined;
       // after the joinRoom answer (sent once this task's promise settles)
       if (egress) setImmediate(() => p.notify('egressStatus', { roomId: this.id, ...egress.egressStatus() }));
-      return Promise.resolve({ room: this.summary(), role, messages, requests });
+      const publishing = this.#live?.hostId === p.id;
+      return Promise.resolve({ room: this.summary(), role, messages, requests, publishing });
     });
   }
 
-  /** Removes `p` and its media; the live ends when `p` is its host; a guest leaves the stage. */
-  leave(p: Participant): Promise<void> {
+  /**
+   * Removes `p` and its media; a guest leaves the stage. When `p` carries the live's camera, the
+   * live ends — unless `p`'s connection dropped (`disconnected`) and HOST_GRACE_MS gives it time
+   * to come back (`hostAway`).
+   */
+  leave(p: Participant, disconnected = false): Promise<void> {
     return this.#run('leave', async () => {
       if (!this.#participants.delete(p.id)) return;
-      this.#log.debug({ participantId: p.id }, 'left');
+      this.#log.debug({ participantId: p.id, disconnected }, 'left');
       const live = this.#live;
-      if (live?.hostId === p.id) await this.#endLive('hostLeft');
-      else if (live) {
+      if (live?.hostId === p.id) {
+        if (disconnected && this.#ctx.hostGraceMs > 0) this.#hostAway(live, p);
+        else await this.#endLive('hostLeft');
+      } else if (live) {
         const guest = live.stage.guestOf(p);
         if (guest) await this.#endGuest(guest, 'disconnected');
         const request = live.stage.requestOf(p);
@@ -291,6 +309,32 @@ export class Room extends EventEmitter<RoomEvents> {
       this.#webRtcViewers.delete(p.id);
       this.#emitIdleSoon();
     });
+  }
+
+  /**
+   * The host's connection dropped: its feed stays (viewers keep their connections), its views of
+   * others go, and the live waits HOST_GRACE_MS for one of the owner's connections to join again.
+   */
+  #hostAway(live: Live, host: Participant): void {
+    live.disconnectReceivers(host);
+    const graceMs = this.#ctx.hostGraceMs;
+    live.hostAway = setTimeout(() => {
+      this.#run('host grace over', () =>
+        this.#live === live && live.hostAway ? this.#endLive('hostLeft') : Promise.resolve(),
+      ).catch((err: unknown) => this.#log.debug({ err }, 'host grace ended after the room closed'));
+    }, graceMs);
+    live.hostAway.unref();
+    this.#log.info({ liveId: live.record.id, graceMs }, 'host connection lost; waiting for it');
+    this.#broadcast('hostAway', { roomId: this.id, liveId: live.record.id, graceMs });
+  }
+
+  /** One of the owner's connections joined while the live waited: it carries the live from now on. */
+  #hostBack(live: Live, p: Participant): void {
+    clearTimeout(live.hostAway);
+    live.hostAway = undefined;
+    live.hostId = p.id;
+    this.#log.info({ liveId: live.record.id, participantId: p.id }, 'host back');
+    this.#broadcast('hostBack', { roomId: this.id, liveId: live.record.id });
   }
 
   /** Emits '@idle' once the queue has drained, if the room is still idle then. */
@@ -414,6 +458,8 @@ export class Room extends EventEmitter<RoomEvents> {
     const live = this.#live;
     if (!live) return;
     this.#live = undefined;
+    clearTimeout(live.hostAway);
+    live.hostAway = undefined;
     this.#webRtcViewers.clear();
     live.egress?.close();
     live.media.close();

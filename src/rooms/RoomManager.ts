@@ -24,6 +24,8 @@ export interface RoomManagerOptions {
   maxGuests?: number;
   /** DASH/HLS egress of lives; none by default. */
   egress?: EgressService;
+  /** How long a live waits for its host's dropped connection, ms (HOST_GRACE_MS); default 0. */
+  hostGraceMs?: number;
 }
 
 export class RoomManager {
@@ -34,6 +36,7 @@ export class RoomManager {
   readonly #viewerCountIntervalMs: number;
   readonly #maxGuests: number;
   readonly #egress: EgressService | undefined;
+  readonly #hostGraceMs: number;
   #closed = false;
   readonly #rooms = new Map<string, Room>();
   readonly #roomOf = new Map<string, Room>();
@@ -49,6 +52,7 @@ export class RoomManager {
     this.#viewerCountIntervalMs = options.viewerCountIntervalMs ?? 1000;
     this.#maxGuests = options.maxGuests ?? 1;
     this.#egress = options.egress;
+    this.#hostGraceMs = options.hostGraceMs ?? 0;
   }
 
   /** Summaries of every stored room, live ones first, then by title. */
@@ -84,6 +88,7 @@ export class RoomManager {
       viewerCountIntervalMs: this.#viewerCountIntervalMs,
       maxGuests: this.#maxGuests,
       egress: this.#egress,
+      hostGraceMs: this.#hostGraceMs,
     });
     const created = room;
     created.on('@idle', () => {
@@ -107,7 +112,13 @@ export class RoomManager {
   async join(
     p: Participant,
     roomId: string,
-  ): Promise<{ room: RoomSummary; role: Role; messages: ChatMessage[]; requests: CoHostRequest[] }> {
+  ): Promise<{
+    room: RoomSummary;
+    role: Role;
+    messages: ChatMessage[];
+    requests: CoHostRequest[];
+    publishing: boolean;
+  }> {
     if (this.#closed) throw new InvalidStateError('The server is shutting down. Try again in a moment.');
     if (!this.#store.roomById(roomId))
       throw new NotFoundError(`There is no room ${roomId}. Pick one from the room list.`);
@@ -130,12 +141,15 @@ export class RoomManager {
     return this.#rooms.get(record.roomId)?.verifyLive(liveId, liveCode) ?? false;
   }
 
-  /** Takes `p` out of its room, if any. */
-  async leave(p: Participant): Promise<void> {
+  /**
+   * Takes `p` out of its room, if any; `disconnected` when its connection dropped rather than left
+   * (a host that dropped gets HOST_GRACE_MS to come back).
+   */
+  async leave(p: Participant, disconnected = false): Promise<void> {
     const room = this.#roomOf.get(p.id);
     if (!room) return;
     this.#roomOf.delete(p.id);
-    await room.leave(p);
+    await room.leave(p, disconnected);
   }
 
   /**

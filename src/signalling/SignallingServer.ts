@@ -165,7 +165,9 @@ export class SignallingServer {
     ws.on('close', () => {
       this.#peers.delete(peer);
       peer.log.debug('disconnected');
-      this.#rooms.leave(peer).catch((err: unknown) => peer.log.error({ err }, 'leaving the room failed'));
+      this.#rooms
+        .leave(peer, true)
+        .catch((err: unknown) => peer.log.error({ err }, 'leaving the room failed'));
     });
   }
 

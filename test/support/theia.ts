@@ -77,6 +77,8 @@ export async function startTheia(
       WS_HEARTBEAT_MS: '60000',
       // an ffmpeg per live is costly on 2 cores: the egress suite turns it on
       DASH_EGRESS: 'off',
+      // a dropped host ends its live at once unless a test asks for a grace period
+      HOST_GRACE_MS: '0',
       // the RTMP ingest suites turn it on (on a free port)
       RTMP_INGEST: 'off',
       ...options.env,
