@@ -319,9 +319,11 @@ export class Room extends EventEmitter<RoomEvents> {
     live.disconnectReceivers(host);
     const graceMs = this.#ctx.hostGraceMs;
     live.hostAway = setTimeout(() => {
-      this.#run('host grace over', () =>
-        this.#live === live && live.hostAway ? this.#endLive('hostLeft') : Promise.resolve(),
-      ).catch((err: unknown) => this.#log.debug({ err }, 'host grace ended after the room closed'));
+      this.#run('host grace over', async () => {
+        if (this.#live !== live || !live.hostAway) return;
+        await this.#endLive('hostLeft');
+        this.#emitIdleSoon(); // the room may be empty by now
+      }).catch((err: unknown) => this.#log.debug({ err }, 'host grace ended after the room closed'));
     }, graceMs);
     live.hostAway.unref();
     this.#log.info({ liveId: live.record.id, graceMs }, 'host connection lost; waiting for it');
