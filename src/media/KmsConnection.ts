@@ -7,7 +7,8 @@
  * - media objects are passed to KMS by id, never as objects (pitfall 2);
  * - the reconnecting socket's `error` events are caught, so a lost KMS cannot crash the process;
  * - a lost KMS (socket closed, or the heartbeat unanswered) is reported once with `lost`, the client
- *   is thrown away, and a fresh client is built every `reconnectMs` until KMS answers again (`ready`);
+ *   is thrown away, and a fresh client is built until KMS answers again (`ready`): first after
+ *   100 ms, then doubling up to `reconnectMs`, so a restarted KMS is found again within a second;
  * - kurento-client's client and media objects are thenables: a promise resolved with one, or an
  *   `await` of one, hands back a partial copy (without `_re`, with a shared-then-diverging event
  *   table). Theia never lets one be assimilated: the client stays inside this class and every
@@ -31,6 +32,9 @@ import type { IceCandidateInit } from '../protocol/index.js';
 import { KmsObject } from './KmsObject.js';
 
 export type KmsState = 'connecting' | 'ready' | 'closed';
+
+/** The first reconnection attempt after KMS went away, ms (then doubling up to reconnectMs). */
+const FIRST_RETRY_MS = 100;
 
 export interface KmsConnectionEvents {
   /** Connected (again): calls work. */
@@ -81,11 +85,19 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   readonly #releasing = new Set<Promise<void>>();
   /** KMS being down was logged already: further failed attempts log at debug level only. */
   #downReported = false;
+  /** Delay before the next attempt to reach KMS, ms: short at first, doubling up to reconnectMs. */
+  #retryDelayMs: number;
 
   private constructor(opts: KmsConnectionOptions) {
     super();
     this.#opts = opts;
     this.#log = opts.log;
+    this.#retryDelayMs = KmsConnection.#firstRetryMs(opts);
+  }
+
+  /** A KMS that restarts answers again within a second: try again soon, then back off. */
+  static #firstRetryMs(opts: KmsConnectionOptions): number {
+    return Math.min(FIRST_RETRY_MS, opts.reconnectMs);
   }
 
   /**
@@ -148,6 +160,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     this.#heartbeat.unref();
     this.#log.info({ uri: this.#opts.uri }, 'connected to KMS');
     this.#downReported = false;
+    this.#retryDelayMs = KmsConnection.#firstRetryMs(this.#opts);
     this.emit('ready');
   }
 
@@ -217,7 +230,7 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
   #lose(reason: Error): void {
     if (this.#state !== 'ready') return;
     this.#log.error(
-      { uri: this.#opts.uri, error: describeError(reason), retryMs: this.#opts.reconnectMs },
+      { uri: this.#opts.uri, error: describeError(reason), retryMs: this.#retryDelayMs },
       'lost KMS; reconnecting',
     );
     this.#downReported = true;
@@ -235,8 +248,31 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
 
   #scheduleRetry(): void {
     if (this.#state === 'closed' || this.#retry) return;
-    this.#retry = setTimeout(() => void this.#attempt(), this.#opts.reconnectMs);
+    this.#retry = setTimeout(() => void this.#attempt(), this.#retryDelayMs);
     this.#retry.unref();
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.#opts.reconnectMs);
+  }
+
+  /**
+   * Resolves once connected: at once when ready, else when the reconnection in progress succeeds.
+   * @throws MediaUnavailableError after `timeoutMs` (a KMS that stays away), or when closed.
+   */
+  whenReady(timeoutMs: number = this.#opts.callTimeoutMs): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'closed')
+      return Promise.reject(new MediaUnavailableError('The app is shutting down.'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('ready', onReady);
+        reject(new MediaUnavailableError());
+      }, timeoutMs);
+      timer.unref();
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('ready', onReady);
+    });
   }
 
   /** Stops a client for good: no reconnection, socket closed (close() alone waits for answers that may never come). */
@@ -370,8 +406,13 @@ export class KmsConnection extends EventEmitter<KmsConnectionEvents> {
     });
   }
 
-  /** Creates a MediaPipeline named `theia/<instanceId>/<name>`. Throws like invoke. */
+  /**
+   * Creates a MediaPipeline named `theia/<instanceId>/<name>`, waiting up to the call timeout for a
+   * reconnection in progress (a live started while KMS restarts goes ahead once it answers).
+   * Throws like invoke.
+   */
   async createPipeline(name: string): Promise<KmsObject> {
+    await this.whenReady();
     const client = this.#client;
     const pipeline = await this.#call<KmsObject>('create MediaPipeline', (cb) =>
       client?.create('MediaPipeline', (err, p) => cb(err, p && this.#wrap(p))),

@@ -47,6 +47,23 @@ describe('KMS going away', { skip: NEEDS_FAKE }, () => {
     await hostWs.request('stopLive');
   });
 
+  test('a live started while KMS restarts waits for it instead of failing', async () => {
+    const host = await theia.signUp();
+    const hostWs = await theia.connect(host.token);
+    await hostWs.request('joinRoom', { roomId: host.roomId });
+    const lost = once(theia.app.kms, 'lost');
+    await theia.fake!.stop();
+    await lost;
+    // the host presses "Go live" during the restart
+    const starting = hostWs.request<{ liveId: string }>('startLive');
+    await theia.fake!.restart();
+    const { liveId } = await starting;
+    assert.ok(liveId);
+    await hostWs.request('publishVideo', { sdpOffer: chromeOffer });
+    assert.equal(theia.fake!.objects('MediaPipeline').length, 1);
+    await hostWs.request('stopLive');
+  });
+
   test('a dropped connection to a KMS that kept running: leftover pipelines are released on reconnect', async () => {
     const { hostWs } = await theia.goLive();
     const lost = once(theia.app.kms, 'lost');
