@@ -11,6 +11,7 @@ import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger, type Logger } from './logger.js';
 import { DashEgressService } from './egress/DashEgressService.js';
 import { RtmpIngest } from './ingest/RtmpIngest.js';
+import { RtpPublishers } from './ingest/RtpPublishers.js';
 import { KmsConnection } from './media/KmsConnection.js';
 import { FACE_OVERLAY_PATH, FACE_OVERLAY_PLACEMENT } from './media/faceOverlay.js';
 import { KurentoMediaService } from './media/KurentoMediaService.js';
@@ -111,7 +112,21 @@ export class App {
       egress,
       ...options.rooms,
     });
-    http.on('request', createHttpApp({ config, store, auth, rooms, log: createLogger('http') }));
+    // the RTMP server starts once the app listens; routes that cut its streams look it up then
+    let rtmpIngest: RtmpIngest | undefined;
+    const rtp = new RtpPublishers(rooms);
+    http.on(
+      'request',
+      createHttpApp({
+        config,
+        store,
+        auth,
+        rooms,
+        rtp,
+        rtmpIngest: () => rtmpIngest,
+        log: createLogger('http'),
+      }),
+    );
     const signalling = new SignallingServer(http, auth, rooms, createLogger('signalling'), {
       heartbeatMs: config.wsHeartbeatMs,
       allowedOrigins: config.allowedOrigins,
@@ -131,7 +146,6 @@ export class App {
       await signalling.close();
       throw err;
     }
-    let rtmpIngest: RtmpIngest | undefined;
     try {
       rtmpIngest = config.ingest.rtmp
         ? await RtmpIngest.create({

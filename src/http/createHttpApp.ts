@@ -2,7 +2,7 @@
  * The express app: REST API under /api (JSON in, JSON out, errors as
  * `{"error": {"code": <ErrorCode>, "message": "…"}}` with a 4xx/5xx status), the media KMS fetches
  * (the face-overlay image), and the built web client. One router per resource
- * (authRouter, roomsRouter, livesRouter, destinationsRouter, timeRouter, dashRouter); every body and path parameter is validated with zod there;
+ * (authRouter, roomsRouter, livesRouter, destinationsRouter, timeRouter, rtpRouter, whipRouter, dashRouter); every body and path parameter is validated with zod there;
  * auth/ and rooms/ trust their inputs.
  */
 import { existsSync } from 'node:fs';
@@ -12,6 +12,8 @@ import type { AuthService } from '../auth/AuthService.js';
 import { LoginDelayedError } from '../auth/LoginThrottle.js';
 import type { Config } from '../config.js';
 import { ErrorCode, TheiaError } from '../errors.js';
+import type { RtmpIngest } from '../ingest/RtmpIngest.js';
+import type { RtpPublishers } from '../ingest/RtpPublishers.js';
 import type { Logger } from '../logger.js';
 import { FACE_OVERLAY_PATH } from '../media/faceOverlay.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
@@ -22,8 +24,10 @@ import { createDestinationsRouter } from './destinationsRouter.js';
 import { createLivesRouter } from './livesRouter.js';
 import { sendError } from './requests.js';
 import { createRoomsRouter } from './roomsRouter.js';
+import { createRtpRouter } from './rtpRouter.js';
 import { securityHeaders } from './securityHeaders.js';
 import { createTimeRouter } from './timeRouter.js';
+import { createWhipRouter } from './whipRouter.js';
 
 /** Files the app ships for KMS to fetch (the face-overlay PNG), relative to the working directory like WEB_DIR. */
 const ASSETS_DIR = path.resolve('assets');
@@ -33,11 +37,23 @@ export interface HttpDeps {
   store: Store;
   auth: AuthService;
   rooms: RoomManager;
+  /** RTP pushes of PC clients (the seed's RTP Server). */
+  rtp: RtpPublishers;
+  /** The RTMP server for OBS, once started (undefined with RTMP_INGEST=off). */
+  rtmpIngest: () => RtmpIngest | undefined;
   log: Logger;
 }
 
 /** Builds the express app (not listening). */
-export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): express.Express {
+export function createHttpApp({
+  config,
+  store,
+  auth,
+  rooms,
+  rtp,
+  rtmpIngest,
+  log,
+}: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -59,11 +75,15 @@ export function createHttpApp({ config, store, auth, rooms, log }: HttpDeps): ex
   api.use(createTimeRouter()); // GET /api/time: the clock DASH players sync to
   api.use(createDestinationsRouter({ auth, store })); // /api/rooms/:id/destinations (RTMP push)
   api.use('/rooms', createRoomsRouter({ config, auth, rooms }));
+  api.use(createRtpRouter({ auth, store, rooms, rtp, rtmpIngest })); // /api/rtp/…, /api/me/rtmp-token, DELETE /api/lives/:id
   api.use('/lives', createLivesRouter({ rooms }));
   api.use((req, res) =>
     sendError(res, 404, ErrorCode.NotFound, `No API at ${req.method} ${req.originalUrl}.`),
   );
   app.use('/api', api);
+
+  // OBS 30+ and any WHIP encoder publish here (RFC 9725, doc/ingest.md)
+  app.use('/whip', createWhipRouter({ store, rooms, log }));
 
   // each live's DASH/HLS files, written by its egress ffmpeg (doc/egress.md)
   app.use('/dash', createDashRouter({ dataDir: config.dataDir }));

@@ -1,58 +1,21 @@
 /**
  * RTP publish, scheme 2 (issue 9): a PC client starts an RTP live with its login token, exchanges
  * liveId/liveCode for the KMS RtpEndpoint's ports and SSRCs, and stops it; invalid, ended and
- * reused liveId/liveCode are refused. Also the stream key's regeneration. The router is mounted
- * here on its own express app next to the Theia under test (createHttpApp mounts it at `/api`).
+ * reused liveId/liveCode are refused. Also the stream key's regeneration. Through the real app.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
-import { AuthService } from '../../src/auth/AuthService.js';
-import { createRtpRouter } from '../../src/http/rtpRouter.js';
-import { RtpPublishers } from '../../src/ingest/RtpPublishers.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
 describe('RTP publish (scheme 2) and stream keys', () => {
   let theia: Theia;
-  let server: Server;
   let base: string;
 
   before(async () => {
     theia = await startTheia();
-    const { store, rooms, rtmpIngest } = theia.app;
-    const app = express();
-    app.use(express.json());
-    app.use(
-      '/api',
-      createRtpRouter({
-        auth: new AuthService(store, { tokenTtlMs: 3_600_000 }), // reads the app's sessions
-        store,
-        rooms,
-        rtp: new RtpPublishers(rooms),
-        rtmpIngest: () => rtmpIngest,
-      }),
-    );
-    app.use(
-      (
-        err: { status?: number; message: string },
-        _req: express.Request,
-        res: express.Response,
-        _next: express.NextFunction,
-      ) => {
-        res.status(err.status ?? 500).json({ error: { message: err.message } });
-      },
-    );
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = theia.url;
   });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await theia.close();
-  });
+  after(() => theia.close());
 
   const call = async (path: string, init: { method?: string; body?: unknown; token?: string } = {}) => {
     const res = await fetch(base + path, {

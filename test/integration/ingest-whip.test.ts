@@ -1,16 +1,10 @@
 /**
  * WHIP (RFC 9725, issue 9): a real WebRTC offer (werift) with the stream key as bearer goes live
- * in the owner's room; DELETE of its Location ends the live. The router is mounted here on its own
- * express app next to the Theia under test (createHttpApp mounts it at `/whip` in the app).
+ * in the owner's room; DELETE of its Location ends the live. Through the real app (`/whip`).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
 import { RTCPeerConnection } from 'werift';
-import { createLogger } from '../../src/logger.js';
-import { createWhipRouter } from '../../src/http/whipRouter.js';
 import { startTheia, type Theia } from '../support/theia.js';
 
 /** A sendonly audio+video offer from werift, candidates gathered (no trickle, as WHIP clients do). */
@@ -31,25 +25,13 @@ async function realOffer(): Promise<{ sdp: string; close: () => Promise<void> }>
 
 describe('WHIP ingest', () => {
   let theia: Theia;
-  let server: Server;
   let base: string;
 
   before(async () => {
     theia = await startTheia();
-    const app = express();
-    app.use(
-      '/whip',
-      createWhipRouter({ store: theia.app.store, rooms: theia.app.rooms, log: createLogger('http') }),
-    );
-    server = createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = theia.url;
   });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await theia.close();
-  });
+  after(() => theia.close());
 
   const whip = (path: string, key: string | undefined, sdp?: string, method = 'POST'): Promise<Response> =>
     fetch(base + path, {

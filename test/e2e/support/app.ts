@@ -53,6 +53,8 @@ export async function startE2eApp(env: Record<string, string> = {}): Promise<E2e
         LOGIN_RATE_LIMIT: '1000',
         // an ffmpeg per live is costly on 2 cores; the DASH scenario turns it on
         DASH_EGRESS: 'off',
+        // an RTMP server for OBS per app would contend for port 1935
+        RTMP_INGEST: 'off',
         // a closed host page ends its live at once unless a test asks for a grace period
         HOST_GRACE_MS: '0',
         NODE_ENV: 'test',
