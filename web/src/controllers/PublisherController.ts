@@ -14,8 +14,12 @@ import type { SignallingController } from './SignallingController.js';
 /** The camera: `failed` leaves the reason in `cameraError`. */
 export type CameraState = 'off' | 'starting' | 'on' | 'failed';
 
-/** The host's live, as this window knows it. `live` means the server answered `publishVideo`. */
-export type PublishState = 'offline' | 'starting' | 'live' | 'stopping';
+/**
+ * The host's live, as this window knows it. `live` means the server answered `publishVideo`;
+ * `reconnecting`: the signalling socket dropped while live, and the server may keep the live for
+ * its grace period until this window joins again (see {@link PublisherController.rejoined}).
+ */
+export type PublishState = 'offline' | 'starting' | 'live' | 'stopping' | 'reconnecting';
 
 export interface PublisherOptions {
   signalling: () => SignallingController | undefined;
@@ -56,6 +60,8 @@ export class PublisherController implements ReactiveController {
   /** Bumped by every go-live and stop, so a stale attempt notices it was overtaken. */
   #attempt = 0;
   #unsubscribe: Array<() => void> = [];
+  /** The server said this window carries the live's camera, and the camera is not on yet. */
+  #resumeWanted = false;
 
   constructor(host: ReactiveControllerHost, options: PublisherOptions) {
     this.#host = host;
@@ -95,7 +101,7 @@ export class PublisherController implements ReactiveController {
       this.#unsubscribe = [
         signalling.on('liveEnded', (p) => this.#onLiveEnded(p)),
         signalling.on('mediaError', (p) => this.#onMediaError(p)),
-        signalling.onClose(() => this.#endLocally('The connection to the server was lost.')),
+        signalling.onClose(() => this.#onSocketLost()),
       ];
     }
     void this.startCamera();
@@ -106,6 +112,7 @@ export class PublisherController implements ReactiveController {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     this.#attempt++;
+    this.#resumeWanted = false;
     this.#closeConnection();
     this.#state = 'offline';
     this.#stopCamera();
@@ -134,6 +141,7 @@ export class PublisherController implements ReactiveController {
       }
       this.#stream = stream;
       this.#camera = 'on';
+      if (this.#resumeWanted) queueMicrotask(() => void this.#resume());
     } catch (err) {
       if (!this.#connected) return;
       this.#camera = 'failed';
@@ -256,6 +264,65 @@ export class PublisherController implements ReactiveController {
     } catch (err) {
       this.#error = messageOf(err);
     }
+    this.#update();
+  }
+
+  /**
+   * The room page joined again (new socket, or a new window): `publishing` is `joinRoom`'s answer
+   * — true when the server kept the live through its grace period and this connection carries its
+   * camera now, so the camera is sent again (`publishVideo`, same stream, no `startLive`). A window
+   * that was live and is not told so learns that the live ended while it was away.
+   */
+  rejoined(publishing: boolean): void {
+    if (publishing) {
+      if (this.#state === 'offline' || this.#state === 'reconnecting') void this.#resume();
+      return;
+    }
+    if (this.#state === 'reconnecting') this.#endLocally(undefined, endReasonText('hostLeft'));
+  }
+
+  async #resume(): Promise<void> {
+    const signalling = this.#options.signalling();
+    const stream = this.#stream;
+    if (!signalling) return;
+    if (!stream) {
+      this.#resumeWanted = true; // sent once the camera is on
+      this.#state = 'reconnecting';
+      this.#update();
+      return;
+    }
+    this.#resumeWanted = false;
+    const attempt = ++this.#attempt;
+    this.#closeConnection();
+    this.#state = 'starting';
+    this.#error = undefined;
+    this.#notice = undefined;
+    this.#update();
+    try {
+      await this.#publish(signalling, stream);
+      if (attempt !== this.#attempt) return;
+      this.#state = 'live';
+    } catch (err) {
+      if (attempt !== this.#attempt) return;
+      this.#closeConnection();
+      this.#state = 'offline';
+      this.#error = messageOf(err);
+      // a live without the host's video would leave viewers waiting: end it
+      signalling.request('stopLive', {}).catch(() => undefined);
+    } finally {
+      this.#update();
+    }
+  }
+
+  /**
+   * The socket dropped: the publishing connection's endpoint is the server's to keep or release,
+   * so this one is closed; the camera stays on for {@link rejoined}.
+   */
+  #onSocketLost(): void {
+    if (this.#state === 'offline') return;
+    this.#attempt++;
+    this.#closeConnection();
+    this.#state = this.#state === 'stopping' ? 'offline' : 'reconnecting';
     this.#update();
   }
 

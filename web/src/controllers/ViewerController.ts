@@ -30,6 +30,7 @@ export class ViewerController implements ReactiveController {
   #errorCode: number | undefined;
   #connection: PeerConnection | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeClose: (() => void) | undefined;
 
   constructor(host: ReactiveControllerHost, options: ViewerOptions) {
     this.#host = host;
@@ -56,10 +57,14 @@ export class ViewerController implements ReactiveController {
 
   hostConnected(): void {
     this.#connected = true;
+    // the server releases a viewer's endpoint with its socket: watching again is a new connection
+    this.#unsubscribeClose = this.#options.signalling()?.onClose(() => this.stop());
   }
 
   hostDisconnected(): void {
     this.#connected = false;
+    this.#unsubscribeClose?.();
+    this.#unsubscribeClose = undefined;
     this.stop();
   }
 

@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { live } from 'lit/directives/live.js';
 import { PublisherController } from '../../controllers/PublisherController.js';
@@ -30,22 +30,36 @@ export class TheiaHostStage extends LitElement {
   @property({ type: Boolean }) live = false;
   /** The guests on stage (`stageChanged`), watched from the window that is live. */
   @property({ attribute: false }) guests: readonly StageMember[] = [];
+  /**
+   * Set by the room page after each `joinRoom` (a new object each time): `publishing` says whether
+   * this window carries the live's camera (it came back within the host's grace period).
+   */
+  @property({ attribute: false }) joined: { publishing: boolean } | undefined;
+  /** The live's camera window is away (`hostAway`): said in the other windows of the host. */
+  @property({ type: Boolean, attribute: 'host-away' }) hostAway = false;
 
   readonly #publisher = new PublisherController(this, {
     signalling: () => this.signalling,
     iceServers: () => this.iceServers,
   });
 
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('joined') && this.joined) this.#publisher.rejoined(this.joined.publishing);
+  }
+
   override render(): TemplateResult {
     const p = this.#publisher;
     const elsewhere = this.live && p.state === 'offline';
     const [label, cls] = elsewhere
-      ? ['Live from another window', 'live']
+      ? this.hostAway
+        ? ['The host is reconnecting…', '']
+        : ['Live from another window', 'live']
       : {
           offline: ['You are offline', ''],
           starting: ['Starting…', ''],
           live: ['Live', 'live'],
           stopping: ['Stopping…', ''],
+          reconnecting: ['Reconnecting…', ''],
         }[p.state];
     return html`
       <div class="screen">

@@ -59,5 +59,34 @@ export default [
     .banner p {
       flex: 1;
     }
+    .banner.reconnecting {
+      padding: 0.5rem 0.75rem;
+      border-radius: 0.5rem;
+      background: rgb(255 200 0 / 0.12);
+    }
+    .banner.reconnecting p {
+      margin: 0;
+      display: flex;
+      gap: 0.75rem;
+      flex-wrap: wrap;
+    }
+    .spinner {
+      width: 1rem;
+      height: 1rem;
+      border-radius: 50%;
+      border: 2px solid rgb(127 127 127 / 0.35);
+      border-top-color: currentColor;
+      animation: spin 0.9s linear infinite;
+    }
+    @keyframes spin {
+      to {
+        transform: rotate(360deg);
+      }
+    }
+    @media (prefers-reduced-motion: reduce) {
+      .spinner {
+        animation: none;
+      }
+    }
   `,
 ];

@@ -3,7 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { fetchRoom } from '../../api/api.js';
 import { CoHostController } from '../../controllers/CoHostController.js';
 import { SignallingController } from '../../controllers/SignallingController.js';
-import { ApiError, RpcError, messageOf } from '../../errors.js';
+import { ApiError, ClientErrorCode, RpcError, messageOf } from '../../errors.js';
 import {
   ErrorCode,
   type ChatMessage,
@@ -38,7 +38,9 @@ type Phase = 'joining' | 'joined' | 'failed' | 'disconnected';
  * co-hosting controls; the viewer's video and "Ask to join"; or, for a guest the host accepted,
  * the guest's stage) and the chat, with a line when someone joins or leaves the stage. Owns the
  * page's signalling socket: it authenticates with the session's token, joins the room, and leaves
- * by closing the socket.
+ * by closing the socket. When the socket drops it says "Reconnecting…" (with a "Try now") and keeps
+ * the stage; once a new socket is open it authenticates and joins again, and the stages pick up
+ * from there (a viewer watches again, a host whose live the server kept sends its camera again).
  *
  * @csspart header - Title, host and viewer count.
  * @csspart stage - The host or viewer stage.
@@ -65,6 +67,12 @@ export class TheiaRoomView extends LitElement {
   @state() private chatSending = false;
   /** False when trying again cannot help (the room does not exist). */
   @state() private retryable = true;
+  /** Successful joins so far: a new one tells the viewer's stage to watch again. */
+  @state() private joins = 0;
+  /** `joinRoom`'s word on the live's camera, for the host's stage (a new object per join). */
+  @state() private hostJoined: { publishing: boolean } | undefined;
+  /** The live's host is away (`hostAway`) until `hostBack` or the live's end. */
+  @state() private hostAway = false;
 
   @query('theia-chat-panel') private chatPanel: TheiaChatPanel | undefined;
 
@@ -77,6 +85,8 @@ export class TheiaRoomView extends LitElement {
   /** Bumped by every join, so the answers of an abandoned one are ignored. */
   #joinAttempt = 0;
   #hint: { roomId: string; template: TemplateResult } | undefined;
+  /** Re-renders the "next try in …" countdown while reconnecting. */
+  #ticker: ReturnType<typeof setInterval> | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback(); // opens the socket
@@ -85,8 +95,10 @@ export class TheiaRoomView extends LitElement {
       s.on('liveStarted', ({ liveId }) => {
         this.#patchRoom({ live: true, liveId, mpdUrl: null, hlsUrl: null });
         this.endNotice = undefined;
+        this.hostAway = false;
       }),
       s.on('liveEnded', ({ reason }) => {
+        this.hostAway = false;
         this.#patchRoom({ live: false, liveId: null });
         this.endNotice = endReasonText(reason);
       }),
@@ -102,7 +114,15 @@ export class TheiaRoomView extends LitElement {
       }),
       // logged out in another tab, or the login expired: the app rebuilds this page for a visitor
       s.on('sessionEnded', () => this.session?.expire()),
-      s.onClose(() => this.#disconnected('The connection to the server was lost.')),
+      s.on('hostAway', ({ roomId }) => {
+        if (roomId === this.room?.id) this.hostAway = true;
+      }),
+      s.on('hostBack', ({ roomId }) => {
+        if (roomId === this.room?.id) this.hostAway = false;
+      }),
+      // the server forgot this socket's login and room: the banner says so until the rejoin
+      s.onClose(() => this.#joinAttempt++),
+      s.onReopen(() => void this.#join()),
     ];
     void this.#join();
   }
@@ -111,7 +131,19 @@ export class TheiaRoomView extends LitElement {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
     this.#joinAttempt++;
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
     super.disconnectedCallback(); // closes the socket: the server takes us out of the room
+  }
+
+  override updated(): void {
+    const reconnecting = this.#signalling.state === 'reconnecting';
+    if (reconnecting && this.#ticker === undefined) {
+      this.#ticker = setInterval(() => this.requestUpdate(), 1000);
+    } else if (!reconnecting && this.#ticker !== undefined) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
   }
 
   override render(): TemplateResult {
@@ -154,6 +186,28 @@ export class TheiaRoomView extends LitElement {
   }
 
   #renderBanner(): TemplateResult | typeof nothing {
+    const s = this.#signalling;
+    if (s.state === 'reconnecting') {
+      const waitS = s.retryAt === undefined ? 0 : Math.ceil((s.retryAt - Date.now()) / 1000);
+      return html`<div class="banner reconnecting" data-testid="room-reconnecting" role="status">
+        <span class="spinner" aria-hidden="true"></span>
+        <p>
+          <strong>Reconnecting…</strong>
+          <span class="muted" data-testid="room-reconnecting-attempt"
+            >${
+              s.attempt === 0
+                ? 'The connection to the server was lost.'
+                : waitS > 0
+                  ? `Attempt ${s.attempt} failed; next try in ${waitS} s.`
+                  : `Attempt ${s.attempt}…`
+            }</span
+          >
+        </p>
+        <button type="button" class="secondary" data-testid="room-retry-now" @click=${() => s.retryNow()}>
+          Try now
+        </button>
+      </div>`;
+    }
     if (!this.error) return nothing;
     return html`<div class="banner">
       <p class="error" role="alert" data-testid="room-error">${this.error}</p>
@@ -175,6 +229,8 @@ export class TheiaRoomView extends LitElement {
           .iceServers=${this.iceServers}
           ?live=${room.live}
           .guests=${this.#guests}
+          .joined=${this.hostJoined}
+          ?host-away=${this.hostAway}
         ></theia-host-stage>
         <theia-stage-controls
           .signalling=${this.#signalling}
@@ -207,6 +263,8 @@ export class TheiaRoomView extends LitElement {
         .liveId=${room.live ? room.liveId : null}
         .mpdUrl=${room.live ? room.mpdUrl : null}
         .notice=${this.endNotice}
+        .joins=${this.joins}
+        ?host-away=${this.hostAway}
       ></theia-viewer-stage>
       <theia-cohost-bar
         .state=${c.state}
@@ -288,12 +346,19 @@ export class TheiaRoomView extends LitElement {
   async #join(): Promise<void> {
     const attempt = ++this.#joinAttempt;
     const s = this.#signalling;
-    this.phase = 'joining';
+    // joining again after the socket came back keeps the stage (the host's camera, the video)
+    const rejoin = this.phase === 'joined';
+    if (!rejoin) this.phase = 'joining';
     this.error = undefined;
     try {
-      const [info] = await Promise.all([fetchRoom(this.roomId), s.opened]);
+      if (rejoin) {
+        await s.opened;
+      } else {
+        const [info] = await Promise.all([fetchRoom(this.roomId), s.opened]);
+        if (attempt !== this.#joinAttempt) return;
+        this.iceServers = info.iceServers;
+      }
       if (attempt !== this.#joinAttempt) return;
-      this.iceServers = info.iceServers;
       const token = this.session?.token;
       if (token) {
         try {
@@ -315,9 +380,19 @@ export class TheiaRoomView extends LitElement {
       this.requests = joined.requests;
       this.stageNotices = [];
       this.#coHost.reset();
+      this.hostAway = false;
+      this.hostJoined = { publishing: joined.publishing };
+      this.joins++;
       this.phase = 'joined';
     } catch (err) {
       if (attempt !== this.#joinAttempt) return;
+      // the socket dropped again meanwhile: the next reopen joins again
+      if (
+        err instanceof RpcError &&
+        err.code === (ClientErrorCode.Network as number) &&
+        s.state === 'reconnecting'
+      )
+        return;
       this.phase = 'failed';
       this.error = messageOf(err);
       this.retryable = !(err instanceof ApiError && err.status === 404);

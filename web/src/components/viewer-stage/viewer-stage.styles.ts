@@ -22,6 +22,22 @@ export default [
       pointer-events: auto;
       justify-self: center;
     }
+    .host-away {
+      position: absolute;
+      inset: 0;
+      display: flex;
+      align-items: center;
+      justify-content: center;
+      gap: 0.75rem;
+      color: #e4e5ec;
+      font-weight: 600;
+      background: rgb(0 0 0 / 0.55);
+      pointer-events: none;
+    }
+    .host-away .spinner {
+      width: 1.25rem;
+      height: 1.25rem;
+    }
     .state {
       font-size: 1.15rem;
       font-weight: 600;

@@ -35,6 +35,13 @@ export class TheiaViewerStage extends LitElement {
   @property() notice: string | undefined;
   /** The room's DASH manifest once it is ready (`mpdUrl`, `egressChanged`), else null. */
   @property({ attribute: false }) mpdUrl: string | null = null;
+  /**
+   * Counts the room page's joins: a new one (after the signalling socket came back) means watching
+   * again, the server having released the old connection with the old socket.
+   */
+  @property({ type: Number }) joins = 0;
+  /** The host's camera is away (`hostAway`): the picture may freeze until `hostBack`. */
+  @property({ type: Boolean, attribute: 'host-away' }) hostAway = false;
 
   /** What the viewer watches; DASH after a fall-back too. */
   @state() private mode: WatchMode = 'webrtc';
@@ -60,8 +67,9 @@ export class TheiaViewerStage extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('liveId')) {
-      // a new live needs a new connection: the old one's endpoint went with the old pipeline
+    if (changed.has('liveId') || changed.has('joins')) {
+      // a new live needs a new connection: the old one's endpoint went with the old pipeline (and
+      // a new join, with the old socket)
       this.#viewer.stop();
       this.fallback = undefined;
       this.dashPlaying = false;
@@ -112,7 +120,7 @@ export class TheiaViewerStage extends LitElement {
             : nothing
         }
         ${this.#live && this.playing ? html`<span class="corner-tag live">LIVE</span>` : nothing}
-        ${this.#renderOverlay()}
+        ${this.#renderOverlay()} ${this.#renderHostAway()}
         ${
           this.playing && this.muted
             ? html`<button type="button" class="unmute secondary" @click=${this.#unmute}>Unmute</button>`
@@ -178,7 +186,7 @@ export class TheiaViewerStage extends LitElement {
               ></theia-dash-player>`
             : nothing
         }
-        ${playing ? html`<span class="corner-tag live">LIVE</span>` : nothing}
+        ${playing ? html`<span class="corner-tag live">LIVE</span>` : nothing} ${this.#renderHostAway()}
         ${
           !this.#live
             ? this.#renderOverlay()
@@ -218,6 +226,13 @@ export class TheiaViewerStage extends LitElement {
     if (!this.#live) return 'Waiting for the host…';
     if (this.#viewer.state === 'failed') return 'Not connected';
     return this.playing ? 'Playing' : 'Connecting…';
+  }
+
+  #renderHostAway(): TemplateResult | typeof nothing {
+    if (!this.#live || !this.hostAway) return nothing;
+    return html`<div class="host-away" data-testid="viewer-host-away" role="status">
+      <span class="spinner" aria-hidden="true"></span><span>The host is reconnecting…</span>
+    </div>`;
   }
 
   #renderOverlay(): TemplateResult | typeof nothing {
