@@ -9,7 +9,9 @@
  *   (`requestVideoFrameCallback`) and decoded (`getVideoPlaybackQuality()`), `currentTime`, and
  *   every `emptied` (the element's load restarting, which blanks the picture);
  * - the page's RTCPeerConnections are remembered (a subclass, before the app's scripts run), so the
- *   tests can read their video RTP statistics: what arrived and was decoded, with which codec.
+ *   tests can read their video RTP statistics: what arrived and was decoded, with which codec;
+ * - the page's WebSockets are remembered the same way, so a test can drop them as a network blip
+ *   would, without anything in the app for it.
  *
  * The test project compiles without the DOM library, so the few DOM shapes used here are declared
  * below; and the functions are serialised with `toString()`, so each is self-contained.
@@ -92,6 +94,13 @@ export interface InPageHelpers {
   videoReport(spec: TargetSpec): VideoProbeReport | null;
   /** Video statistics of the page's peer connections that are not closed, oldest first. */
   rtcStats(): Promise<RtcVideoStats[]>;
+  /**
+   * Closes the page's open WebSockets from the page's side with `code` (4000–4999; the app sees a
+   * close it did not ask for, the server a socket gone without leaving), and returns how many. For
+   * `offlineMs` after, new sockets fail to open (they go to a path the server refuses), as they
+   * would while the network is down.
+   */
+  dropSockets(code: number, offlineMs: number): number;
 }
 
 /** How often the probe samples a video. */
@@ -143,11 +152,17 @@ interface RtcPeer {
   }>;
 }
 type RtcPeerClass = new (...args: unknown[]) => RtcPeer;
+interface PageSocket {
+  readonly readyState: number;
+  close(code?: number, reason?: string): void;
+}
+type PageSocketClass = new (...args: unknown[]) => PageSocket;
 interface PageGlobals {
   document: DomNode;
   performance: { now(): number };
   setInterval(handler: () => void, ms: number): number;
   RTCPeerConnection?: RtcPeerClass;
+  WebSocket?: PageSocketClass;
   __theiaE2e?: InPageHelpers;
 }
 
@@ -198,7 +213,30 @@ function installInPageHelpers(sampleEveryMs: number): void {
     };
   }
 
+  const sockets: PageSocket[] = [];
+  let offlineUntil = 0;
+  const NativeSocket = page.WebSocket;
+  if (NativeSocket) {
+    page.WebSocket = class extends NativeSocket {
+      constructor(...args: unknown[]) {
+        const [url, ...rest] = args;
+        super(page.performance.now() < offlineUntil ? `${String(url)}-e2e-offline` : url, ...rest);
+        sockets.push(this);
+      }
+    };
+  }
+
   page.__theiaE2e = {
+    dropSockets: (code, offlineMs) => {
+      offlineUntil = page.performance.now() + offlineMs;
+      let dropped = 0;
+      for (const socket of sockets.splice(0)) {
+        if (socket.readyState > 1) continue; // closing or closed
+        socket.close(code, 'e2e: dropped');
+        dropped++;
+      }
+      return dropped;
+    },
     findAll,
     findActionable: (spec) => findAll(spec).find((el) => visible(el) && el.disabled !== true) ?? null,
     count: (spec, visibleOnly) => findAll(spec).filter((el) => !visibleOnly || visible(el)).length,
