@@ -135,6 +135,7 @@ const schema = z.object({
   ALLOWED_ORIGINS: origins,
   WS_HEARTBEAT_MS: positiveInt.default(15_000),
   HOST_GRACE_MS: integer(0, 600_000).default(20_000),
+  PUBLISH_VIDEO_CODEC: z.enum(['h264', 'vp8', 'any'], { error: 'must be h264, vp8 or any' }).default('h264'),
   MAX_GUESTS: integer(1, 3).default(1),
   MIX_WIDTH: integer(160, 3840).default(1280),
   MIX_HEIGHT: integer(120, 2160).default(720),
@@ -245,6 +246,12 @@ export interface Config {
    * back within it goes on under the same LiveId; 0 ends the live at once.
    */
   hostGraceMs: number;
+  /**
+   * The video codec browsers publish with when they can (PUBLISH_VIDEO_CODEC): `h264` lets KMS
+   * hand the program to the H.264 egress (DASH, RTMP) without transcoding; `any` leaves the
+   * browser's own preference (VP8 in Chromium and Firefox).
+   */
+  publishVideoCodec: 'h264' | 'vp8' | 'any';
   /** Guests on a stage besides the host (MAX_GUESTS, 1–3). */
   maxGuests: number;
   /** Caps of the co-hosting grid mix: px and frames per second (MIX_WIDTH, MIX_HEIGHT, MIX_FPS). */
@@ -336,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedOrigins: e.ALLOWED_ORIGINS,
     wsHeartbeatMs: e.WS_HEARTBEAT_MS,
     hostGraceMs: e.HOST_GRACE_MS,
+    publishVideoCodec: e.PUBLISH_VIDEO_CODEC,
     maxGuests: e.MAX_GUESTS,
     mix: { maxWidth: e.MIX_WIDTH, maxHeight: e.MIX_HEIGHT, framerate: e.MIX_FPS },
     egress: {

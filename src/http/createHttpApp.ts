@@ -69,7 +69,7 @@ export function createHttpApp({
   const api = express.Router();
   api.use(express.json({ limit: '16kb', strict: false })); // zod judges the shape
   api.get('/config', (_req, res) => {
-    res.json({ iceServers: config.iceServers });
+    res.json({ iceServers: config.iceServers, publishVideoCodec: config.publishVideoCodec });
   });
   api.use(createAuthRouter({ config, store, auth, log }));
   api.use(createTimeRouter()); // GET /api/time: the clock DASH players sync to

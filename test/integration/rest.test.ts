@@ -167,6 +167,12 @@ describe('REST API', () => {
     assert.equal((await member.next('roomUpdated')).room.title, 'Dave live');
   });
 
+  test('GET /api/config tells browsers the ICE servers and the codec to publish with', async () => {
+    const res = await theia.api('/api/config');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { iceServers: [], publishVideoCodec: 'h264' });
+  });
+
   test('the face-overlay image is served for KMS to fetch', async () => {
     const res = await fetch(theia.url + '/media/face-overlay.png');
     assert.equal(res.status, 200);

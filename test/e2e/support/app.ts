@@ -55,6 +55,9 @@ export async function startE2eApp(env: Record<string, string> = {}): Promise<E2e
         DASH_EGRESS: 'off',
         // an RTMP server for OBS per app would contend for port 1935
         RTMP_INGEST: 'off',
+        // a real KMS transcodes between codecs; the fake does not, and Debian's Firefox ESR cannot
+        // send H.264 (no OpenH264 without a download): with the fake, publish what both browsers share
+        PUBLISH_VIDEO_CODEC: REAL_KMS_URI ? 'h264' : 'vp8',
         // a closed host page ends its live at once unless a test asks for a grace period
         HOST_GRACE_MS: '0',
         NODE_ENV: 'test',

@@ -111,6 +111,24 @@ export async function fetchRooms(signal?: AbortSignal): Promise<RoomSummary[]> {
   return rooms;
 }
 
+/** `GET /api/config`: what browsers need for media. */
+export interface MediaConfig {
+  iceServers: RTCIceServer[];
+  /** The video codec to publish with when the browser can (`any`: the browser's own choice). */
+  publishVideoCodec: 'h264' | 'vp8' | 'any';
+}
+
+let mediaConfig: Promise<MediaConfig> | undefined;
+
+/** `GET /api/config`, fetched once per page (a failed fetch is tried again next time). */
+export function fetchMediaConfig(): Promise<MediaConfig> {
+  mediaConfig ??= call<MediaConfig>('/api/config').catch((err: unknown) => {
+    mediaConfig = undefined;
+    throw err;
+  });
+  return mediaConfig;
+}
+
 export function fetchRoom(roomId: string, signal?: AbortSignal): Promise<RoomInfo> {
   return call(`/api/rooms/${encodeURIComponent(roomId)}`, { signal });
 }
