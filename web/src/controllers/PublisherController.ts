@@ -5,10 +5,12 @@
  * only publishes (`publishStage()`, `unpublish()`). The camera stays on between lives for the preview.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { fetchMediaConfig } from '../api/api.js';
 import { ClientErrorCode, RpcError, TheiaClientError, messageOf } from '../errors.js';
 import { ErrorCode, type NotificationParams } from '../protocol.js';
 import { endReasonText } from '../text.js';
 import { PeerConnection } from '../webrtc/PeerConnection.js';
+import { preferVideoCodec } from '../webrtc/codecPreferences.js';
 import type { SignallingController } from './SignallingController.js';
 
 /** The camera: `failed` leaves the reason in `cameraError`. */
@@ -227,8 +229,13 @@ export class PublisherController implements ReactiveController {
     });
     this.#connection = connection;
     this.#media = connection.pc.connectionState;
+    // the server's preferred codec (H.264: no transcoding for the egress); VP8 etc. stay as fallbacks
+    const { publishVideoCodec } = await fetchMediaConfig().catch(() => ({
+      publishVideoCodec: 'any' as const,
+    }));
     for (const track of stream.getTracks()) {
-      connection.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const transceiver = connection.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      if (track.kind === 'video') preferVideoCodec(transceiver, publishVideoCodec);
     }
     await connection.negotiate('publishVideo');
   }
