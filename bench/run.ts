@@ -8,7 +8,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 
-const benches = ['signalling.bench.ts', 'joins.bench.ts', 'recovery.bench.ts', 'store.bench.ts', 'dash-latency.bench.ts'];
+const benches = [
+  'signalling.bench.ts',
+  'joins.bench.ts',
+  'recovery.bench.ts',
+  'store.bench.ts',
+  'dash-latency.bench.ts',
+];
 const failed: string[] = [];
 for (const bench of benches) {
   console.log(`\n=== ${bench}`);
